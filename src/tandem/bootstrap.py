@@ -1,0 +1,145 @@
+"""The composition root: the one place that picks implementations and wires them together.
+
+Embedded default: SQLite file, in-process event bus, broker and job queue. With ``TANDEM_REDIS_URL`` the
+broker becomes Redis pub/sub so several instances share live events. Subscribers of lower layers to higher
+ones (the bot answering customer messages) are wired here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Role
+from tandem.accounts.schemas import StaffCreate
+from tandem.bot import service as bot_service
+from tandem.bot.components.starter import StarterResponder
+from tandem.bot.protocols import Responder
+from tandem.conversation.service import BOT_TURN_JOB, MessageLimits
+from tandem.core import migrate
+from tandem.core.broker import Broker, InMemoryBroker
+from tandem.core.clock import Clock, SystemClock
+from tandem.core.db import Database
+from tandem.core.events import InProcessEventBus
+from tandem.core.jobs import InProcessJobQueue, JobRegistry
+from tandem.core.observability import configure_logging
+from tandem.core.outbox import OutboxRelay
+from tandem.core.uow import UnitOfWorkFactory
+from tandem.customers.crm import CrmConnector
+from tandem.settings import Settings
+from tandem.store.connector import DemoStoreConnector
+from tandem.store.seed import seed_demo_store
+
+log = structlog.get_logger(__name__)
+
+DEMO_PASSWORD = "tandem-demo"  # documented in the README; demo mode only
+DEMO_STAFF = (
+    ("admin@tandem.example", "Ada Admin", Role.ADMIN, ["en"]),
+    ("supervisor@tandem.example", "Sam Supervisor", Role.SUPERVISOR, ["en", "es"]),
+    ("alex@tandem.example", "Alex Rivera", Role.AGENT, ["en", "es"]),
+    ("chloe@tandem.example", "Chloé Martin", Role.AGENT, ["fr", "en"]),
+    ("jonas@tandem.example", "Jonas Weber", Role.AGENT, ["de", "en"]),
+    ("priya@tandem.example", "Priya Nair", Role.AGENT, ["en"]),
+)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    database: Database
+    clock: Clock
+    bus: InProcessEventBus
+    broker: Broker
+    jobs: JobRegistry
+    queue: InProcessJobQueue
+    relay: OutboxRelay
+    uow: UnitOfWorkFactory
+    crm: CrmConnector
+    responder: Responder
+    limits: MessageLimits
+    started: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.token_ttl_hours)
+
+    async def start(self, *, migrate_schema: bool = True, seed: bool | None = None, workers: bool = True) -> None:
+        """Migrate, seed the demo, and start the workers and the outbox sweeper."""
+        if migrate_schema:
+            await migrate.upgrade(self.database)
+        if self.settings.demo if seed is None else seed:
+            await seed_demo(self)
+        if workers:
+            await self.queue.start()
+            await self.relay.sweep()
+            self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
+        self.started = True
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.queue.stop()
+        await self.broker.close()
+        await self.database.dispose()
+        self.started = False
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Container:
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    clock = clock or SystemClock()
+    bus = InProcessEventBus()
+    broker = broker or _build_broker(settings)
+    registry = JobRegistry()
+    queue = InProcessJobQueue(registry, workers=settings.job_workers)
+    relay = OutboxRelay(database, queue, clock)
+    queue.on_success = relay.acknowledge
+    queue.on_dead = relay.bury
+    uow = UnitOfWorkFactory(database=database, clock=clock, bus=bus, broker=broker, relay=relay)
+    crm = DemoStoreConnector(database.read_sessions)
+    responder = StarterResponder(crm)
+    container = Container(
+        settings=settings, database=database, clock=clock, bus=bus, broker=broker, jobs=registry, queue=queue,
+        relay=relay, uow=uow, crm=crm, responder=responder,
+        limits=MessageLimits(max_chars=settings.max_message_chars),
+    )
+    _register_jobs(container)
+    return container
+
+
+def _build_broker(settings: Settings) -> Broker:
+    if settings.redis_url:
+        from tandem.core.redis_broker import RedisBroker  # redis is only imported when configured
+
+        return RedisBroker(settings.redis_url)
+    return InMemoryBroker()
+
+
+def _register_jobs(container: Container) -> None:
+    async def take_bot_turn(payload: dict[str, Any]) -> None:
+        await bot_service.take_turn(
+            container.uow, responder=container.responder,
+            conversation_id=int(payload["conversation_id"]), seq=int(payload["seq"]),
+        )
+
+    container.jobs.register(BOT_TURN_JOB, take_bot_turn)
+
+
+async def seed_demo(container: Container) -> None:
+    """Demo store data and staff accounts, once. Safe to call on every start."""
+    async with container.uow() as uow:
+        report = await seed_demo_store(uow.session, today=container.clock.now().date())
+        if await accounts_service.count_staff(uow) == 0:
+            for email, name, role, languages in DEMO_STAFF:
+                await accounts_service.create_staff_unchecked(
+                    uow,
+                    data=StaffCreate(email=email, name=name, role=role, password=DEMO_PASSWORD, languages=languages),
+                )
+    if not report.skipped:
+        log.info("demo_seeded", accounts=report.accounts, orders=report.orders)

@@ -1,0 +1,113 @@
+"""The starter responder: a small deterministic front line for the demo store.
+
+It recognises explicit requests for a person (English, Spanish, French, German), order numbers (looked up
+through the CRM connector), greetings and thanks, and hands off after two turns it did not understand. The
+Tier-0 pipeline (intents, out-of-scope detection, sentiment, knowledge answers) replaces it behind the same
+``Responder`` protocol.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tandem.bot.types import BotReply, BotTurn
+from tandem.customers.crm import CrmConnector, OrderSummary
+
+HUMAN_REQUEST = re.compile(
+    r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(agent|human|person|someone|representative|operator|"
+    r"manager|supervisor|people)\b"
+    r"|\b(real|live|actual)\s+(person|human|agent)\b"
+    r"|^\s*(agent|human|representative|operator)\s*[.!?]*\s*$"
+    r"|\b(hablar|comunicarme|pasarme|p[aá]same)\b.{0,30}\b(agente|persona|humano|operador|alguien)\b"
+    r"|^\s*(agente|humano|persona)\s*[.!?]*\s*$"
+    r"|\b(parler|discuter)\b.{0,30}\b(agent|conseill[eè]re?|humain|personne|quelqu'un)\b"
+    r"|^\s*(conseiller|humain)\s*[.!?]*\s*$"
+    r"|\b(mitarbeiter|menschen|berater|person)\b.{0,40}\b(sprechen|reden|verbinden)\b"
+    r"|\b(sprechen|reden)\b.{0,30}\b(mitarbeiter|menschen|berater)\b"
+    r"|^\s*(mitarbeiter|mensch)\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+ORDER_NUMBER = re.compile(r"\b(?:ORD-?)?(\d{5})\b", re.IGNORECASE)
+GREETING = re.compile(r"^\s*(hi|hello|hey|hola|buenas|bonjour|salut|hallo|guten tag)\b", re.IGNORECASE)
+THANKS = re.compile(r"\b(thanks|thank you|gracias|merci|danke)\b", re.IGNORECASE)
+
+STATUS_TEXT = {
+    "placed": "has been placed and will be packed soon",
+    "packed": "is packed and waiting for the carrier",
+    "shipped": "is on its way",
+    "delivered": "was delivered",
+    "returned": "was returned",
+    "cancelled": "was cancelled",
+}
+
+FALLBACK = (
+    "Sorry, I didn't catch that. I can check an order if you send its number (for example ORD-10001), "
+    "or you can type \"agent\" to reach a person."
+)
+
+
+def describe_order(order: OrderSummary) -> str:
+    text = f"Order {order.number} {STATUS_TEXT.get(order.status, order.status)}"
+    if order.status == "delivered" and order.delivered_on:
+        text += f" on {order.delivered_on.isoformat()}"
+    if order.carrier and order.tracking_number and order.status == "shipped":
+        text += f" with {order.carrier}, tracking number {order.tracking_number}"
+    return text + "."
+
+
+class StarterResponder:
+    def __init__(self, crm: CrmConnector | None = None, *, max_misunderstood: int = 2) -> None:
+        self.crm = crm
+        self.max_misunderstood = max_misunderstood
+
+    async def respond(self, turn: BotTurn) -> BotReply:
+        started = time.perf_counter()
+        trace: dict[str, object] = {"responder": "starter"}
+        reply = await self._decide(turn, trace)
+        trace["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        reply.trace = trace
+        return reply
+
+    async def _decide(self, turn: BotTurn, trace: dict[str, object]) -> BotReply:
+        text = turn.text.strip()
+        if HUMAN_REQUEST.search(text):
+            trace["decision"] = "explicit_human_request"
+            return BotReply(
+                None, handoff=True, handoff_reason="explicit request for a human", handoff_trigger="customer_request"
+            )
+        match = ORDER_NUMBER.search(text)
+        if match and self.crm is not None:
+            order = await self.crm.find_order(f"ORD-{match.group(1)}")
+            trace["decision"] = "order_status" if order else "order_not_found"
+            if order is not None:
+                return BotReply(describe_order(order) + " Is there anything else I can help with?")
+            return BotReply(
+                f"I couldn't find order ORD-{match.group(1)}. Please check the number on your confirmation e-mail."
+            )
+        if GREETING.search(text):
+            trace["decision"] = "greeting"
+            return BotReply("Hello! I can check your order status, or bring in a person from our team. How can I help?")
+        if THANKS.search(text):
+            trace["decision"] = "thanks"
+            return BotReply("You're welcome! Anything else?")
+        misunderstood = 1 + sum(
+            1 for message in _recent_bot_turns(turn) if message == FALLBACK
+        )
+        trace["decision"] = "not_understood"
+        trace["misunderstood_in_a_row"] = misunderstood
+        if misunderstood > self.max_misunderstood:
+            return BotReply(None, handoff=True, handoff_reason=f"bot did not understand {misunderstood} times in a row")
+        return BotReply(FALLBACK)
+
+
+def _recent_bot_turns(turn: BotTurn) -> list[str]:
+    """The bot's replies since the last non-fallback reply, newest first."""
+    replies: list[str] = []
+    for message in reversed(turn.history):
+        if message.author != "bot":
+            continue
+        if message.body != FALLBACK:
+            break
+        replies.append(message.body)
+    return replies

@@ -1,0 +1,14 @@
+"""Pluggable bot parts. Implementations are chosen by name in configuration, never by ``if`` in business
+code."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tandem.bot.types import BotReply, BotTurn
+
+
+class Responder(Protocol):
+    async def respond(self, turn: BotTurn) -> BotReply:
+        """Decide the bot's answer to one customer turn."""
+        ...

@@ -1,0 +1,67 @@
+"""Runs one bot turn: read the conversation, decide outside any transaction, then write the reply only if
+the bot still owns the conversation. The reply's client id is derived from the customer message's ``seq``,
+so a retried job never answers twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from tandem.accounts.actors import Actor
+from tandem.bot.protocols import Responder
+from tandem.bot.types import BotTurn, TurnMessage
+from tandem.conversation import service as conversation_service
+from tandem.conversation.errors import ConversationResolvedError, NotOwnerError
+from tandem.conversation.schemas import MessageCreate
+from tandem.conversation.state import Owner, Trigger
+from tandem.core.ids import ConversationId
+from tandem.core.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+HISTORY_TURNS = 20
+
+
+async def take_turn(
+    uow_factory: Callable[..., UnitOfWork], *, responder: Responder, conversation_id: int, seq: int
+) -> str:
+    """Returns what happened (for logs and tests): replied, handed_off, skipped_*."""
+    bot = Actor.bot()
+    cid = ConversationId(conversation_id)
+    async with uow_factory(write=False) as uow:
+        conversation = await conversation_service.access_conversation(uow, actor=bot, conversation_id=cid)
+        if conversation.state is not Owner.BOT:
+            return "skipped_not_owner"
+        recent = await conversation_service.list_messages(
+            uow, actor=bot, conversation_id=cid, after_seq=max(0, conversation.last_seq - 2 * HISTORY_TURNS)
+        )
+    episode_messages = [m for m in recent if m.episode == conversation.episode and not m.private]
+    customer_turns = [m for m in episode_messages if m.author_kind.value == "customer"]
+    if not customer_turns or customer_turns[-1].seq != seq:
+        return "skipped_superseded"  # a newer customer message has its own turn queued
+    current = customer_turns[-1]
+    turn = BotTurn(
+        conversation_id=conversation_id,
+        locale=conversation.locale,
+        text=current.body,
+        seq=seq,
+        history=tuple(TurnMessage(m.author_kind.value, m.body, m.seq) for m in episode_messages if m.seq < seq),
+    )
+    reply = await responder.respond(turn)
+    try:
+        async with uow_factory() as uow:
+            if reply.text:
+                await conversation_service.post_message(
+                    uow, actor=bot, conversation_id=cid,
+                    data=MessageCreate(body=reply.text, client_message_id=f"bot:{seq}"),
+                    meta={"trace": reply.trace, "in_reply_to": seq},
+                )
+            if reply.handoff:
+                await conversation_service.request_human(
+                    uow, actor=bot, conversation_id=cid, trigger=Trigger(reply.handoff_trigger),
+                    reason=reply.handoff_reason, evidence={"trace": reply.trace, "seq": seq},
+                )
+    except (NotOwnerError, ConversationResolvedError):
+        log.info("bot_turn_dropped", conversation_id=conversation_id, seq=seq)
+        return "skipped_not_owner"
+    return "handed_off" if reply.handoff else "replied"

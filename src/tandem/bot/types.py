@@ -1,0 +1,37 @@
+"""What a bot turn sees and what it decides. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TurnMessage:
+    author: str  # customer | bot | agent | system
+    body: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    conversation_id: int
+    locale: str
+    text: str
+    seq: int
+    history: tuple[TurnMessage, ...] = ()
+    customer_email: str | None = None
+
+
+@dataclass
+class BotReply:
+    """``text`` is sent to the customer; ``handoff`` moves the conversation to the human queue.
+
+    ``trace`` records what each step said and why, and is stored with the bot message for agents.
+    """
+
+    text: str | None
+    handoff: bool = False
+    handoff_reason: str | None = None
+    handoff_trigger: str = "bot_rule"  # a conversation.state.Trigger value
+    trace: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,294 @@
+"""The ``tandem`` command. Each command calls one service function; domain errors print their message and
+exit with status 2, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError
+from rich.table import Table
+
+from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Actor, Role
+from tandem.accounts.schemas import StaffCreate
+from tandem.bootstrap import Container, build_container
+from tandem.cli.bench import bench_app
+from tandem.conversation import service as conversation_service
+from tandem.conversation.state import Owner
+from tandem.core import migrate
+from tandem.core.errors import TandemError
+from tandem.core.ids import ConversationId
+from tandem.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="tandem",
+    help="Tandem: customer service where an AI front line and human agents work as one team.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="The built-in demo store.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+conversations_app = typer.Typer(help="Look at and act on conversations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(staff_app, name="staff")
+app.add_typer(conversations_app, name="conversations")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL; default: TANDEM_DATABASE_URL or SQLite.")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        err.print(f"[red]Configuration error[/red] in {field or 'settings'}: {first['msg']}")
+        raise typer.Exit(2) from None
+
+
+def run_with_container(
+    settings: Settings, work: Callable[[Container], Awaitable[T]], *, migrate_schema: bool = True
+) -> T:
+    """Build the container, make sure the schema is current, run ``work``, always clean up."""
+
+    async def main() -> T:
+        container = build_container(settings)
+        try:
+            if migrate_schema:
+                await migrate.upgrade(container.database)
+            return await work(container)
+        finally:
+            await container.stop()
+
+    return _run(main())
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except TandemError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"[red]Error:[/red] cannot reach a service ({exc.strerror or type(exc).__name__}).")
+        raise typer.Exit(2) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[-1][:300]
+        err.print(f"[red]Database error:[/red] {reason}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        err.print(f"[red]Unexpected error[/red] ({type(exc).__name__}): {str(exc)[:300]}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).", min=1, max=65535)] = None,
+    database_url: DatabaseUrl = None,
+    redis_url: Annotated[str | None, typer.Option(help="Redis URL for several instances.")] = None,
+    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Seed the demo store on first start.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+) -> None:
+    """Run Tandem: API, live chat and workers in one process."""
+    import uvicorn
+
+    from tandem.web.app import create_app
+
+    settings = _settings(
+        host=host, port=port, database_url=database_url, redis_url=redis_url, demo=demo, log_level=log_level
+    )
+    console.print(
+        f"Tandem on [bold]http://{settings.host}:{settings.port}[/bold] "
+        f"(database: {'SQLite' if settings.database_url is None else settings.database_url.split(':')[0]}, "
+        f"broker: {'Redis' if settings.redis_url else 'in-process'}). API reference at /docs."
+    )
+    application = create_app(settings=settings)
+    uvicorn.run(
+        application, host=settings.host, port=settings.port, log_level=settings.log_level,
+        access_log=False, ws_ping_interval=settings.ws_ping_seconds,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every pending migration."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> str | None:
+        return await migrate.current_revision(container.database)
+
+    revision = run_with_container(settings, work)
+    console.print(f"Schema is at revision [bold]{revision}[/bold].")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrl = None) -> None:
+    """Show the schema revision and whether it is the newest."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> str | None:
+        return await migrate.current_revision(container.database)
+
+    revision = run_with_container(settings, work, migrate_schema=False)
+    head = migrate.head_revision()
+    state = "up to date" if revision == head else f"behind (newest is {head}); run 'tandem db upgrade'"
+    console.print(f"Schema revision: {revision or 'none'} — {state}.")
+
+
+@demo_app.command("seed")
+def demo_seed(database_url: DatabaseUrl = None) -> None:
+    """Create the demo store, its customers and orders, and the demo staff (only if not there yet)."""
+    from tandem.bootstrap import DEMO_PASSWORD, seed_demo
+
+    settings = _settings(database_url=database_url)
+    run_with_container(settings, seed_demo)
+    console.print(f"Demo ready. Staff log in as admin@tandem.example / {DEMO_PASSWORD}.")
+
+
+@staff_app.command("create")
+def staff_create(
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    name: Annotated[str, typer.Option(help="Name shown to customers.")],
+    role: Annotated[Role, typer.Option(help="agent, supervisor or admin.")] = Role.AGENT,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+    ] = "",
+    languages: Annotated[str, typer.Option(help="Comma-separated language codes.")] = "en",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a staff account."""
+    try:
+        data = StaffCreate(
+            email=email, name=name, role=role, password=password,
+            languages=[code.strip() for code in languages.split(",") if code.strip()],
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[red]Error:[/red] {first['loc'][0]}: {first['msg']}")
+        raise typer.Exit(2) from None
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> Any:
+        async with container.uow() as uow:
+            return await accounts_service.create_staff_unchecked(uow, data=data)
+
+    staff = run_with_container(settings, work)
+    console.print(f"Created {staff.role.value} [bold]{staff.name}[/bold] <{staff.email}> (id {staff.id}).")
+
+
+@staff_app.command("list")
+def staff_list(database_url: DatabaseUrl = None) -> None:
+    """List staff accounts."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> Any:
+        async with container.uow(write=False) as uow:
+            return await accounts_service.list_staff(uow, actor=Actor.system())
+
+    table = Table("id", "name", "e-mail", "role", "languages", "active")
+    for staff in run_with_container(settings, work):
+        table.add_row(str(staff.id), staff.name, staff.email, staff.role.value, ",".join(staff.languages),
+                      "yes" if staff.active else "no")
+    console.print(table)
+
+
+@conversations_app.command("list")
+def conversations_list(
+    state: Annotated[list[Owner] | None, typer.Option(help="bot, waiting, human or resolved; repeatable.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The newest conversations."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> Any:
+        async with container.uow(write=False) as uow:
+            return await conversation_service.list_conversations(
+                uow, actor=Actor.system(), states=state, limit=limit
+            )
+
+    page = run_with_container(settings, work)
+    table = Table("id", "state", "tier", "channel", "locale", "messages", "updated (UTC)")
+    for item in page.items:
+        table.add_row(str(item.id), item.state.value, str(item.tier), item.channel.value, item.locale,
+                      str(item.last_seq), item.updated_at.strftime("%Y-%m-%d %H:%M"))
+    console.print(table if page.items else "No conversations yet.")
+
+
+@conversations_app.command("show")
+def conversations_show(
+    conversation_id: Annotated[int, typer.Argument(min=1)], database_url: DatabaseUrl = None
+) -> None:
+    """One conversation with its transcript (private notes included) and event log."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> Any:
+        cid = ConversationId(conversation_id)
+        async with container.uow(write=False) as uow:
+            conversation = await conversation_service.access_conversation(uow, actor=Actor.system(), conversation_id=cid)
+            messages = await conversation_service.list_messages(uow, actor=Actor.system(), conversation_id=cid)
+            events = await conversation_service.list_events(uow, actor=Actor.system(), conversation_id=cid)
+        return conversation, messages, events
+
+    conversation, messages, events = run_with_container(settings, work)
+    console.print(
+        f"[bold]Conversation {conversation.id}[/bold] · {conversation.state.value} · tier {conversation.tier} · "
+        f"{conversation.channel.value}/{conversation.locale} · episode {conversation.episode}"
+    )
+    for message in messages:
+        who = message.author_name or message.author_kind.value
+        note = " [yellow](private)[/yellow]" if message.private else ""
+        console.print(f"  #{message.seq} [cyan]{who}[/cyan]{note}: ", end="")
+        console.print(message.body, markup=False, highlight=False)
+    for event in events:
+        console.print(f"  · {event.created_at:%H:%M:%S} {event.type} {event.from_state or ''}→{event.to_state or ''} "
+                      f"({event.trigger or event.actor_kind}) {event.reason or ''}", markup=False)
+
+
+@conversations_app.command("close")
+def conversations_close(
+    conversation_id: Annotated[int, typer.Argument(min=1)],
+    reason: Annotated[str | None, typer.Option(help="Why it is closed.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Resolve a conversation."""
+    settings = _settings(database_url=database_url)
+
+    async def work(container: Container) -> Any:
+        async with container.uow() as uow:
+            return await conversation_service.close(
+                uow, actor=Actor.system(), conversation_id=ConversationId(conversation_id), reason=reason
+            )
+
+    conversation = run_with_container(settings, work)
+    console.print(f"Conversation {conversation.id} is {conversation.state.value}.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

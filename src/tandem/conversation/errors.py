@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from tandem.core.errors import ConflictError, NotFoundError, PayloadTooLargeError
+
+
+class ConversationNotFoundError(NotFoundError):
+    code = "conversation_not_found"
+
+
+class ConversationResolvedError(ConflictError):
+    code = "conversation_resolved"
+
+
+class MessageTooLongError(PayloadTooLargeError):
+    code = "message_too_long"
+
+
+class NotOwnerError(ConflictError):
+    """The bot (or an agent) tried to write while someone else owns the conversation."""
+
+    code = "not_owner"

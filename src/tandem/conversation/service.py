@@ -1,0 +1,608 @@
+"""Conversation use cases. Every function takes the caller's unit of work and never commits.
+
+Ordering and idempotency rest on one rule: a message is written while its conversation row is locked
+(``SELECT ... FOR UPDATE`` in PostgreSQL, the single-writer lock in SQLite). Under that lock the service
+checks the client message id, takes the next ``seq`` and inserts, so ``seq`` is gap-free and commit order
+equals ``seq`` order, and a retried or concurrent duplicate finds the first copy instead of a second row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Actor, ActorKind, Role
+from tandem.conversation import repository
+from tandem.conversation.errors import (
+    ConversationNotFoundError,
+    ConversationResolvedError,
+    MessageTooLongError,
+    NotOwnerError,
+)
+from tandem.conversation.events import ConversationRated, ConversationStarted, MessagePosted, OwnershipChanged
+from tandem.conversation.models import Conversation, ConversationEvent, ConversationOutcome, Message
+from tandem.conversation.notices import notice
+from tandem.conversation.schemas import (
+    AuthorKind,
+    ConversationCreate,
+    ConversationOut,
+    ConversationPage,
+    ConversationStarted as ConversationStartedOut,
+    EventOut,
+    MessageCreate,
+    MessageOut,
+    OutcomeOut,
+    PostedMessage,
+    RatingCreate,
+    TagsUpdate,
+)
+from tandem.conversation.state import Owner, Transition, Trigger, allowed_transitions, next_owner
+from tandem.core import observability
+from tandem.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from tandem.core.ids import ConversationId, CustomerId, StaffId, new_token
+from tandem.core.uow import UnitOfWork
+from tandem.customers import service as customers_service
+
+BOT_TURN_JOB = "bot.take_turn"
+"""Job enqueued for every customer message while the bot owns the conversation (handler wired in bootstrap)."""
+
+INBOX_CHANNEL = "inbox"
+CONVERSATION_TOKEN_PREFIX = "tdc_"
+
+
+def conversation_channel(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def hash_access_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MessageLimits:
+    max_chars: int = 10_000
+
+
+# --- starting and reading -------------------------------------------------------------------------
+
+
+async def start_conversation(
+    uow: UnitOfWork,
+    *,
+    actor: Actor | None,
+    data: ConversationCreate,
+    identity_secret: str | None = None,
+    limits: MessageLimits = MessageLimits(),
+) -> ConversationStartedOut:
+    """Open a conversation owned by the bot. Staff and API integrations assert identities; a widget
+    proves one with an HMAC signature of the e-mail or external id."""
+    identifier = data.customer.email or data.customer.external_id or ""
+    verified = bool(actor and actor.is_staff) or customers_service.verify_identity_signature(
+        secret=identity_secret, identifier=identifier, signature=data.identity_signature
+    )
+    if data.identity_signature and not verified:
+        raise AuthenticationError("The identity signature does not match; the visitor stays unverified.")
+    customer_id, widget_token = await customers_service.resolve_customer(
+        uow, claims=data.customer, verified=verified, locale=data.locale, widget_token=data.widget_token
+    )
+    now = uow.clock.now()
+    token = CONVERSATION_TOKEN_PREFIX + new_token()
+    conversation = Conversation(
+        customer_id=customer_id,
+        channel=data.channel.value,
+        locale=data.locale,
+        subject=data.subject,
+        state=Owner.BOT.value,
+        tier=0,
+        episode=1,
+        last_seq=0,
+        priority=0,
+        access_token_hash=hash_access_token(token),
+        created_at=now,
+        updated_at=now,
+        state_changed_at=now,
+    )
+    uow.session.add(conversation)
+    await uow.session.flush()
+    uow.session.add(
+        ConversationOutcome(
+            conversation_id=conversation.id, channel=conversation.channel, locale=conversation.locale, started_at=now
+        )
+    )
+    _log_event(uow, conversation, "started", actor=actor or Actor.system(), data={"verified": verified})
+    uow.emit(ConversationStarted(conversation_id=conversation.id, channel=conversation.channel, locale=data.locale))
+    messages: list[MessageOut] = []
+    if data.first_message is not None:
+        customer = Actor.customer(ConversationId(conversation.id), customer_id)
+        posted = await post_message(
+            uow, actor=customer, conversation_id=ConversationId(conversation.id), data=data.first_message,
+            limits=limits,
+        )
+        messages.append(posted.message)
+    return ConversationStartedOut(
+        conversation=await _out(uow, conversation), access_token=token, widget_token=widget_token, messages=messages
+    )
+
+
+async def authenticate_access_token(
+    uow: UnitOfWork, *, conversation_id: ConversationId, token: str
+) -> Actor:
+    """The customer actor behind a conversation token. A valid token of another conversation is 403."""
+    conversation = await repository.find_by_token_hash(uow.session, hash_access_token(token))
+    if conversation is None:
+        raise AuthenticationError("The conversation token is not valid.")
+    if conversation.id != conversation_id:
+        await _require(uow, conversation_id)  # an unknown id is 404 whoever asks
+        raise PermissionDeniedError("This conversation token belongs to another conversation.")
+    return Actor.customer(ConversationId(conversation.id), CustomerId(conversation.customer_id))
+
+
+async def access_conversation(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> ConversationOut:
+    actor.require_conversation(conversation_id)
+    return await _out(uow, await _require(uow, conversation_id))
+
+
+async def list_conversations(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    states: list[Owner] | None = None,
+    assignee_id: StaffId | None = None,
+    customer_id: CustomerId | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> ConversationPage:
+    actor.require_staff()
+    rows = await repository.list_conversations(
+        uow.session,
+        states=[state.value for state in states] if states else None,
+        assignee_id=assignee_id,
+        customer_id=customer_id,
+        before_id=before_id,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    tags = await repository.list_tags(uow.session, [row.id for row in page])
+    items = [_to_out(row, tags.get(row.id, [])) for row in page]
+    return ConversationPage(items=items, next_cursor=page[-1].id if len(rows) > limit else None)
+
+
+async def list_messages(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, after_seq: int = 0, limit: int = 200
+) -> list[MessageOut]:
+    """Messages after ``after_seq`` in order. Customers never receive private notes."""
+    actor.require_conversation(conversation_id)
+    await _require(uow, conversation_id)
+    rows = await repository.list_messages(
+        uow.session,
+        conversation_id=conversation_id,
+        after_seq=after_seq,
+        limit=limit,
+        include_private=actor.kind is not ActorKind.CUSTOMER,
+    )
+    return [message_out(row) for row in rows]
+
+
+async def list_events(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> list[EventOut]:
+    actor.require_staff()
+    await _require(uow, conversation_id)
+    return [EventOut.model_validate(row) for row in await repository.list_events(uow.session, conversation_id)]
+
+
+async def get_outcome(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> OutcomeOut:
+    actor.require_staff()
+    outcome = await repository.get_outcome(uow.session, conversation_id)
+    if outcome is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    return OutcomeOut.model_validate(outcome)
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+async def post_message(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    data: MessageCreate,
+    limits: MessageLimits = MessageLimits(),
+    meta: dict[str, Any] | None = None,
+) -> PostedMessage:
+    """Store one message, exactly once per ``client_message_id``, with the next sequence number."""
+    actor.require_conversation(conversation_id)
+    if len(data.body) > limits.max_chars:
+        raise MessageTooLongError(
+            f"The message has {len(data.body):,} characters; the limit is {limits.max_chars:,}. "
+            "Split it into shorter messages.",
+            limit=limits.max_chars,
+        )
+    author = _author_kind(actor)
+    if data.private and author is not AuthorKind.AGENT:
+        raise PermissionDeniedError("Only staff can write private notes.")
+    conversation = await _lock(uow, conversation_id)
+    if data.client_message_id is not None:
+        existing = await repository.get_message_by_client_id(
+            uow.session, conversation_id=conversation_id, client_message_id=data.client_message_id
+        )
+        if existing is not None:
+            return PostedMessage(message=message_out(existing), created=False)
+    state = Owner(conversation.state)
+    if state is Owner.RESOLVED:
+        raise ConversationResolvedError(
+            "This conversation is resolved. Reopen it (POST /api/v1/conversations/"
+            f"{conversation_id}/reopen) or start a new one.",
+            conversation_id=conversation_id,
+        )
+    if author is AuthorKind.BOT and state is not Owner.BOT:
+        raise NotOwnerError(f"The bot cannot reply: the conversation is '{state.value}'.")
+    if author is AuthorKind.AGENT and not data.private and state in (Owner.BOT, Owner.WAITING):
+        # An agent's public reply is a takeover; the bot must never answer over a human.
+        await _transition(
+            uow, conversation, Transition.ASSIGN, actor=actor, trigger=Trigger.AGENT, reason="agent replied",
+            assignee=actor.staff_id,
+        )
+    extra = dict(meta or {})
+    if actor.name and author in (AuthorKind.AGENT, AuthorKind.BOT):
+        extra.setdefault("author_name", actor.name)
+    message = _append(uow, conversation, author=author, body=data.body, actor=actor, private=data.private,
+                      client_message_id=data.client_message_id, meta=extra)
+    await uow.session.flush()
+    out = message_out(message)
+    _announce(uow, conversation, out)
+    if author is AuthorKind.CUSTOMER and Owner(conversation.state) is Owner.BOT:
+        uow.enqueue(
+            BOT_TURN_JOB,
+            {"conversation_id": conversation.id, "seq": message.seq},
+            dedupe_key=f"bot-turn:{conversation.id}:{message.seq}",
+        )
+    return PostedMessage(message=out, created=True)
+
+
+# --- ownership ------------------------------------------------------------------------------------
+
+
+async def request_human(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    trigger: Trigger = Trigger.CUSTOMER_REQUEST,
+    reason: str | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> ConversationOut:
+    """"Talk to an agent" works from every state: a resolved conversation is reopened first, and asking
+    again while waiting or with a human changes nothing."""
+    actor.require_conversation(conversation_id)
+    conversation = await _lock(uow, conversation_id)
+    if Owner(conversation.state) is Owner.RESOLVED:
+        await _transition(uow, conversation, Transition.REOPEN, actor=actor, trigger=trigger, reason=reason)
+    if Owner(conversation.state) is Owner.BOT:
+        await _transition(
+            uow, conversation, Transition.REQUEST_HUMAN, actor=actor, trigger=trigger, reason=reason,
+            data=evidence,
+        )
+    return await _out(uow, conversation)
+
+
+async def assign(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    staff_id: StaffId | None = None,
+    reason: str | None = None,
+) -> ConversationOut:
+    """A human takes the conversation: from the queue, over the bot, or as a transfer."""
+    caller = actor.require_staff()
+    target = staff_id or caller
+    if target is None:
+        raise InvalidInputError("Say which staff member takes the conversation (staff_id).")
+    if target != caller:
+        actor.require_staff(Role.SUPERVISOR)
+    names = await accounts_service.get_staff_names(uow, {target})
+    if target not in names:
+        raise InvalidInputError(f"No staff account with id {target}.")
+    conversation = await _lock(uow, conversation_id)
+    if Owner(conversation.state) is Owner.HUMAN and conversation.assignee_id == target:
+        return await _out(uow, conversation)
+    trigger = Trigger.AGENT if target == caller else Trigger.SUPERVISOR
+    await _transition(
+        uow, conversation, Transition.ASSIGN, actor=actor, trigger=trigger, reason=reason, assignee=target,
+        assignee_name=names[target],
+    )
+    return await _out(uow, conversation)
+
+
+async def hand_back(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, reason: str | None = None
+) -> ConversationOut:
+    actor.require_staff()
+    conversation = await _lock(uow, conversation_id)
+    await _transition(uow, conversation, Transition.HAND_BACK, actor=actor, trigger=Trigger.AGENT, reason=reason)
+    return await _out(uow, conversation)
+
+
+async def close(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    reason: str | None = None,
+    abandoned: bool = False,
+) -> ConversationOut:
+    actor.require_conversation(conversation_id)
+    conversation = await _lock(uow, conversation_id)
+    trigger = Trigger.CUSTOMER if actor.is_customer else Trigger.AGENT if actor.is_staff else Trigger.SYSTEM
+    await _transition(
+        uow, conversation, Transition.RESOLVE, actor=actor, trigger=trigger, reason=reason,
+        data={"abandoned": abandoned},
+    )
+    return await _out(uow, conversation)
+
+
+async def reopen(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, reason: str | None = None
+) -> ConversationOut:
+    """A new episode, owned by the bot again; staff who reopen take it themselves."""
+    actor.require_conversation(conversation_id)
+    conversation = await _lock(uow, conversation_id)
+    trigger = Trigger.CUSTOMER if actor.is_customer else Trigger.AGENT
+    await _transition(uow, conversation, Transition.REOPEN, actor=actor, trigger=trigger, reason=reason)
+    if actor.is_staff:
+        names = await accounts_service.get_staff_names(uow, {actor.staff_id} if actor.staff_id else set())
+        await _transition(
+            uow, conversation, Transition.ASSIGN, actor=actor, trigger=Trigger.AGENT, reason="reopened by staff",
+            assignee=actor.staff_id, assignee_name=names.get(actor.staff_id or 0),
+        )
+    return await _out(uow, conversation)
+
+
+async def rate(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: RatingCreate
+) -> OutcomeOut:
+    """CSAT (1-5) and NPS (0-10) from the customer. Answering again replaces the earlier answer."""
+    if not actor.is_customer:
+        raise PermissionDeniedError("Only the customer can rate a conversation.")
+    actor.require_conversation(conversation_id)
+    if data.is_empty():
+        raise InvalidInputError("Give a CSAT score (1-5), an NPS score (0-10) or a comment.")
+    conversation = await _lock(uow, conversation_id)
+    outcome = await _require_outcome(uow, conversation.id)
+    if data.csat is not None:
+        outcome.csat = data.csat
+    if data.nps is not None:
+        outcome.nps = data.nps
+    if data.comment:
+        outcome.rating_comment = data.comment
+    outcome.rated_at = uow.clock.now()
+    _log_event(uow, conversation, "rated", actor=actor, data={"csat": data.csat, "nps": data.nps})
+    uow.emit(ConversationRated(conversation_id=conversation.id, csat=data.csat, nps=data.nps))
+    return OutcomeOut.model_validate(outcome)
+
+
+async def update_tags(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: TagsUpdate
+) -> ConversationOut:
+    staff_id = actor.require_staff()
+    conversation = await _lock(uow, conversation_id)
+    now = uow.clock.now()
+    for tag in data.add:
+        await repository.add_tag(
+            uow.session, dialect=uow.dialect,
+            values={"conversation_id": conversation.id, "tag": tag, "created_by": staff_id, "created_at": now},
+        )
+    for tag in data.remove:
+        await repository.remove_tag(uow.session, conversation_id=conversation.id, tag=tag)
+    if data.add or data.remove:
+        _log_event(uow, conversation, "tagged", actor=actor, data={"add": data.add, "remove": data.remove})
+    await uow.session.flush()
+    return await _out(uow, conversation)
+
+
+# --- internals ------------------------------------------------------------------------------------
+
+
+async def _require(uow: UnitOfWork, conversation_id: int) -> Conversation:
+    conversation = await repository.get(uow.session, conversation_id)
+    if conversation is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    return conversation
+
+
+async def _lock(uow: UnitOfWork, conversation_id: int) -> Conversation:
+    conversation = await repository.lock(uow.session, conversation_id)
+    if conversation is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    return conversation
+
+
+async def _require_outcome(uow: UnitOfWork, conversation_id: int) -> ConversationOutcome:
+    outcome = await repository.get_outcome(uow.session, conversation_id)
+    if outcome is None:  # every conversation gets one at start; a missing row is a bug, not user error
+        raise RuntimeError(f"conversation {conversation_id} has no outcome row")
+    return outcome
+
+
+def _author_kind(actor: Actor) -> AuthorKind:
+    return {
+        ActorKind.CUSTOMER: AuthorKind.CUSTOMER,
+        ActorKind.STAFF: AuthorKind.AGENT,
+        ActorKind.BOT: AuthorKind.BOT,
+        ActorKind.SYSTEM: AuthorKind.SYSTEM,
+    }[actor.kind]
+
+
+def _append(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    *,
+    author: AuthorKind,
+    body: str,
+    actor: Actor,
+    private: bool = False,
+    client_message_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    now = uow.clock.now()
+    conversation.last_seq += 1
+    conversation.updated_at = now
+    message = Message(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        episode=conversation.episode,
+        author_kind=author.value,
+        author_id=actor.staff_id if author is AuthorKind.AGENT else None,
+        body=body,
+        private=private,
+        client_message_id=client_message_id,
+        meta=meta or {},
+        created_at=now,
+    )
+    uow.session.add(message)
+    observability.MESSAGES.labels(author.value).inc()
+    return message
+
+
+def _announce(uow: UnitOfWork, conversation: Conversation, message: MessageOut) -> None:
+    uow.publish(conversation_channel(conversation.id), {"kind": "message", "message": message.model_dump(mode="json")})
+    uow.publish(
+        INBOX_CHANNEL,
+        {"kind": "conversation", "conversation_id": conversation.id, "state": conversation.state,
+         "last_seq": conversation.last_seq},
+    )
+    uow.emit(
+        MessagePosted(
+            conversation_id=conversation.id, message_id=message.id, seq=message.seq,
+            author_kind=message.author_kind.value, private=message.private,
+        )
+    )
+
+
+async def _transition(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    transition: Transition,
+    *,
+    actor: Actor,
+    trigger: Trigger,
+    reason: str | None,
+    data: dict[str, Any] | None = None,
+    assignee: StaffId | None = None,
+    assignee_name: str | None = None,
+) -> None:
+    """Apply one checked transition: state, tier, assignee, outcome, event log, and a notice the
+    customer can read, all in the caller's transaction."""
+    before = Owner(conversation.state)
+    after = next_owner(before, transition)
+    now = uow.clock.now()
+    outcome = await _require_outcome(uow, conversation.id)
+    details = dict(data or {})
+    conversation.state = after.value
+    conversation.state_changed_at = now
+    if transition is Transition.REOPEN:
+        conversation.episode += 1
+        conversation.resolved_at = None
+        conversation.assignee_id = None
+        conversation.tier = 0
+        outcome.reopen_count += 1
+        outcome.resolved_at = None
+        outcome.resolved_by = None
+    elif transition is Transition.REQUEST_HUMAN:
+        conversation.tier = max(conversation.tier, 1)
+        if not outcome.escalated:
+            outcome.escalated = True
+            outcome.escalated_at = now
+            outcome.escalation_trigger = trigger.value
+            outcome.escalation_reason = reason
+    elif transition is Transition.ASSIGN:
+        conversation.assignee_id = assignee
+        conversation.tier = max(conversation.tier, 1)
+        details["assignee_id"] = assignee
+        outcome.human_involved = True
+        if outcome.first_human_at is None:
+            outcome.first_human_at = now
+            outcome.first_human_id = assignee
+    elif transition is Transition.HAND_BACK:
+        conversation.assignee_id = None
+        conversation.tier = 0
+    elif transition is Transition.RESOLVE:
+        conversation.resolved_at = now
+        abandoned = bool(details.get("abandoned")) or (before is Owner.WAITING and actor.is_customer)
+        details["abandoned"] = abandoned
+        outcome.resolved_at = now
+        outcome.resolved_by = (
+            "abandoned" if abandoned else "human" if outcome.human_involved or before is Owner.HUMAN else "bot"
+        )
+    _log_event(
+        uow, conversation, transition.value, actor=actor, trigger=trigger, reason=reason,
+        from_state=before, to_state=after, data=details,
+    )
+    notice_key = "reopened" if transition is Transition.REOPEN else after.value
+    text = notice(conversation.locale, notice_key, agent=assignee_name or (actor.name or "An agent"))
+    system_meta = {
+        "event": "state_changed",
+        "from": before.value,
+        "to": after.value,
+        "transition": transition.value,
+        "trigger": trigger.value,
+        "assignee_id": conversation.assignee_id,
+    }
+    message = _append(uow, conversation, author=AuthorKind.SYSTEM, body=text, actor=Actor.system(), meta=system_meta)
+    await uow.session.flush()
+    _announce(uow, conversation, message_out(message))
+    observability.TRANSITIONS.labels(after.value).inc()
+    uow.emit(
+        OwnershipChanged(
+            conversation_id=conversation.id, from_state=before.value, to_state=after.value,
+            transition=transition.value, trigger=trigger.value, reason=reason,
+        )
+    )
+
+
+def _log_event(
+    uow: UnitOfWork,
+    conversation: Conversation,
+    event_type: str,
+    *,
+    actor: Actor,
+    trigger: Trigger | None = None,
+    reason: str | None = None,
+    from_state: Owner | None = None,
+    to_state: Owner | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    uow.session.add(
+        ConversationEvent(
+            conversation_id=conversation.id,
+            type=event_type,
+            from_state=from_state.value if from_state else None,
+            to_state=to_state.value if to_state else None,
+            trigger=trigger.value if trigger else None,
+            reason=reason,
+            actor_kind=actor.kind.value,
+            actor_id=actor.staff_id,
+            data=data or {},
+            created_at=uow.clock.now(),
+        )
+    )
+
+
+def message_out(message: Message) -> MessageOut:
+    out = MessageOut.model_validate(message)
+    out.author_name = message.meta.get("author_name") if message.meta else None
+    return out
+
+
+def _to_out(conversation: Conversation, tags: list[str]) -> ConversationOut:
+    out = ConversationOut.model_validate(conversation)
+    out.tags = tags
+    out.allowed_transitions = allowed_transitions(Owner(conversation.state))
+    return out
+
+
+async def _out(uow: UnitOfWork, conversation: Conversation) -> ConversationOut:
+    tags = await repository.list_tags(uow.session, [conversation.id])
+    return _to_out(conversation, tags.get(conversation.id, []))

@@ -1,0 +1,1 @@
+"""Infrastructure every domain shares: database, unit of work, events, broker, jobs, clock, ids, errors."""

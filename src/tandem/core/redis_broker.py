@@ -1,0 +1,110 @@
+"""Redis pub/sub broker: signals from one instance reach sockets held by every other instance.
+
+One pub/sub connection per process; local subscribers share it through ``LocalFanout``. If Redis goes
+away, publishing fails softly (the message is already committed) and sockets fall back to their periodic
+database catch-up until the reader reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import contextlib
+from typing import Any
+
+import structlog
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from tandem.core.broker import LocalFanout, Subscription
+
+log = structlog.get_logger(__name__)
+
+
+class RedisBroker:
+    def __init__(self, url: str, *, prefix: str = "tandem:") -> None:
+        self.prefix = prefix
+        self.redis = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.fanout = LocalFanout()
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await self.redis.publish(self.prefix + channel, json.dumps(message, separators=(",", ":")))
+        except (RedisError, OSError):
+            log.warning("redis_publish_failed", channel=channel.split(":")[0])
+            self.fanout.deliver(channel, message)  # local sockets still hear it
+
+    async def subscribe(self, channel: str) -> Subscription:
+        async with self._lock:
+            await self._ensure_reader()
+            first = channel not in self.fanout.subscribers
+            subscription = self.fanout.add(channel)
+            if first:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.subscribe(self.prefix + channel)
+        return _RedisSubscription(self, subscription)
+
+    async def _release(self, subscription: Any) -> None:
+        async with self._lock:
+            await self.fanout.remove(subscription)
+            if subscription.channel not in self.fanout.subscribers and self._pubsub is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(self.prefix + subscription.channel)
+
+    async def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            self._reader = asyncio.create_task(self._read(), name="tandem-redis-reader")
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                if not self.fanout.subscribers:
+                    await asyncio.sleep(0.05)
+                    continue
+                if not self._pubsub.subscribed:
+                    await self._pubsub.subscribe(*[self.prefix + c for c in self.fanout.subscribers])
+                message = await self._pubsub.get_message(timeout=1.0)
+                if message is None or message.get("type") != "message":
+                    continue
+                channel = message["channel"].decode().removeprefix(self.prefix)
+                self.fanout.deliver(channel, json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, ValueError):
+                log.warning("redis_reader_reconnecting")
+                await asyncio.sleep(1.0)
+                with contextlib.suppress(Exception):
+                    await self._pubsub.reset()
+                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self.redis.aclose()
+
+
+class _RedisSubscription:
+    def __init__(self, broker: RedisBroker, inner: Any) -> None:
+        self.broker = broker
+        self.inner = inner
+
+    def __aiter__(self) -> Any:
+        return self.inner
+
+    async def close(self) -> None:
+        await self.broker._release(self.inner)
+        await self.inner.close()

@@ -1,0 +1,94 @@
+"""One customer across channels.
+
+Identity is the security boundary of a support desk: whoever is linked to a customer record is shown that
+customer's history by the agents. So only *verified* identities (asserted by staff, a server-side API
+integration, or a widget whose HMAC the server checked) merge conversations onto an existing record. An
+unverified widget visitor gets a record of their own, kept stable across visits by a widget token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from tandem.accounts.actors import Actor
+from tandem.core.errors import NotFoundError, PermissionDeniedError
+from tandem.core.ids import CustomerId, new_token
+from tandem.core.uow import UnitOfWork
+from tandem.customers import repository
+from tandem.customers.models import Customer, CustomerIdentity
+from tandem.customers.schemas import CustomerOut, IdentityClaims, IdentityOut
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def verify_identity_signature(*, secret: str | None, identifier: str, signature: str | None) -> bool:
+    """Widget identity check: HMAC-SHA256(secret, identifier), compared in constant time."""
+    if not secret or not signature:
+        return False
+    expected = hmac.new(secret.encode(), identifier.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+async def resolve_customer(
+    uow: UnitOfWork,
+    *,
+    claims: IdentityClaims,
+    verified: bool,
+    locale: str | None = None,
+    widget_token: str | None = None,
+) -> tuple[CustomerId, str | None]:
+    """The customer this conversation belongs to, and a new widget token when one was minted."""
+    session = uow.session
+    pairs = [(kind.value, value) for kind, value in claims.normalised()]
+    customer: Customer | None = None
+    if verified and pairs:
+        matches = await repository.find_verified(session, pairs)
+        if matches:
+            customer = await repository.get_customer(session, matches[0].customer_id)
+    if customer is None and widget_token:
+        customer = await repository.get_by_widget_token(session, _hash(widget_token))
+    minted: str | None = None
+    now = uow.clock.now()
+    if customer is None:
+        minted = new_token()
+        customer = Customer(
+            display_name=claims.name, locale=locale, widget_token_hash=_hash(minted), created_at=now
+        )
+        session.add(customer)
+        await session.flush()
+    elif claims.name and not customer.display_name:
+        customer.display_name = claims.name
+    for kind, value in pairs:
+        if not await repository.identity_exists(session, customer_id=customer.id, kind=kind, value=value):
+            taken = verified and bool(await repository.find_verified(session, [(kind, value)]))
+            session.add(
+                CustomerIdentity(
+                    customer_id=customer.id,
+                    kind=kind,
+                    value=value,
+                    verified=verified and not taken,
+                    created_at=now,
+                )
+            )
+    await session.flush()
+    return CustomerId(customer.id), minted
+
+
+async def require_customer(uow: UnitOfWork, *, customer_id: CustomerId) -> CustomerOut:
+    customer = await repository.get_customer(uow.session, customer_id)
+    if customer is None:
+        raise NotFoundError(f"No customer with id {customer_id}.")
+    identities = await repository.list_identities(uow.session, customer.id)
+    out = CustomerOut.model_validate(customer)
+    out.identities = [IdentityOut.model_validate(identity) for identity in identities]
+    return out
+
+
+async def access_customer(uow: UnitOfWork, *, actor: Actor, customer_id: CustomerId) -> CustomerOut:
+    """Staff read any customer; a customer only their own record."""
+    if not actor.is_staff and actor.customer_id != customer_id:
+        raise PermissionDeniedError("Customer records are for staff only.")
+    return await require_customer(uow, customer_id=customer_id)

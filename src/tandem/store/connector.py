@@ -1,0 +1,31 @@
+"""The demo store as a ``CrmConnector``: what Tandem uses when no real CRM is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tandem.core.clock import Clock, SystemClock
+from tandem.customers.crm import CrmLookup, CustomerProfile, OrderSummary
+from tandem.store import service
+
+
+class DemoStoreConnector:
+    """Reads Loom & Lantern's accounts and orders; each call opens and closes its own read session.
+
+    ``sessions`` is an ``async_sessionmaker`` (or any callable returning an ``AsyncSession``), so the
+    connector can use Tandem's read engine and never waits behind writers.
+    """
+
+    def __init__(self, sessions: Callable[[], AsyncSession], *, clock: Clock | None = None) -> None:
+        self._sessions = sessions
+        self._clock = clock or SystemClock()
+
+    async def find_profile(self, lookup: CrmLookup) -> CustomerProfile | None:
+        async with self._sessions() as session:
+            return await service.find_profile(session, lookup=lookup, fetched_at=self._clock.now())
+
+    async def find_order(self, order_number: str) -> OrderSummary | None:
+        async with self._sessions() as session:
+            return await service.get_order(session, order_number=order_number)

@@ -1,0 +1,46 @@
+"""The ASGI application. ``create_app`` takes a built container so tests and benchmarks choose theirs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tandem import __version__
+from tandem.bootstrap import Container, build_container
+from tandem.settings import Settings, load_settings
+from tandem.web.errors import install_error_handlers
+from tandem.web.middleware import RequestContextMiddleware
+from tandem.web.realtime import gateway
+from tandem.web.routes import auth, conversations, customers, system
+
+DESCRIPTION = """
+Tandem's REST API. Customers use a **conversation token** (`tdc_...`, returned once by
+`POST /api/v1/conversations`); staff use a **staff token** (`tds_...`, from `POST /api/v1/auth/token`).
+Errors are always `{"code", "detail", "request_id"}`. Live chat: `WS /api/v1/conversations/{id}/live?token=...&after_seq=N`.
+"""
+
+
+def create_app(container: Container | None = None, *, settings: Settings | None = None, manage: bool = True) -> FastAPI:
+    """``manage``: start and stop the container with the app (False when the caller owns its lifetime)."""
+    container = container or build_container(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage:
+            await container.start()
+        try:
+            yield
+        finally:
+            if manage:
+                await container.stop()
+
+    app = FastAPI(title="Tandem", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.container = container
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
+    for module in (system, auth, conversations, customers):
+        app.include_router(module.router)
+    app.include_router(gateway.router)
+    return app

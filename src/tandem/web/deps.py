@@ -1,0 +1,68 @@
+"""Request-scoped dependencies: the container and the acting principal.
+
+Two kinds of bearer token exist: staff tokens (``tds_...``, from ``POST /api/v1/auth/token``) and
+conversation tokens (``tdc_...``, returned once when a conversation starts, good for that conversation only).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Actor
+from tandem.bootstrap import Container
+from tandem.conversation import service as conversation_service
+from tandem.core.errors import AuthenticationError
+from tandem.core.ids import ConversationId
+
+MAX_ID = 2**53 - 1  # JavaScript-safe, and inside every database integer type
+
+bearer = HTTPBearer(auto_error=False, description="A staff token (tds_...) or a conversation token (tdc_...).")
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def resolve_actor(container: Container, token: str | None, conversation_id: int | None) -> Actor:
+    if not token:
+        raise AuthenticationError("Send a bearer token: a staff token or this conversation's token.")
+    async with container.uow(write=False) as uow:
+        if token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
+            return await accounts_service.authenticate_token(uow, token=token)
+        if token.startswith(conversation_service.CONVERSATION_TOKEN_PREFIX) and conversation_id is not None:
+            return await conversation_service.authenticate_access_token(
+                uow, conversation_id=ConversationId(conversation_id), token=token
+            )
+    raise AuthenticationError("This token is not valid here.")
+
+
+async def staff_actor(container: ContainerDep, credentials: Credentials) -> Actor:
+    token = credentials.credentials if credentials else None
+    if token and not token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
+        raise AuthenticationError("This endpoint needs a staff token.")
+    return await resolve_actor(container, token, None)
+
+
+async def optional_staff_actor(container: ContainerDep, credentials: Credentials) -> Actor | None:
+    if credentials is None:
+        return None
+    return await staff_actor(container, credentials)
+
+
+async def conversation_actor(
+    container: ContainerDep, credentials: Credentials, conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> Actor:
+    return await resolve_actor(container, credentials.credentials if credentials else None, conversation_id)
+
+
+StaffActor = Annotated[Actor, Depends(staff_actor)]
+OptionalStaffActor = Annotated[Actor | None, Depends(optional_staff_actor)]
+ConversationActor = Annotated[Actor, Depends(conversation_actor)]

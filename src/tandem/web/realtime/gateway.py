@@ -1,0 +1,240 @@
+"""Live chat over WebSocket, exactly once and in order across reconnects and instances.
+
+The client connects with its last seen ``seq`` (``after_seq``). The gateway subscribes to the broker
+*first*, then replays the gap from the database, then forwards live signals. It remembers the last ``seq``
+it sent: a signal at or below it is a duplicate and is dropped; the next ``seq`` is sent straight from the
+signal; anything further ahead means a signal was lost or reordered, so the gap is read from the database.
+A quiet socket also re-checks the database now and then, so a lost final signal is recovered too.
+
+Frames, server → client: ``hello``, ``message``, ``ack``, ``error``, ``pong``.
+Client → server: ``{"type": "message", "body", "client_message_id"}`` (acked after commit) and ``ping``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+from starlette.websockets import WebSocketState
+
+from tandem.accounts.actors import Actor
+from tandem.bootstrap import Container
+from tandem.conversation import service as conversation_service
+from tandem.conversation.schemas import MessageCreate, MessageOut
+from tandem.core import observability
+from tandem.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError, TandemError
+from tandem.core.ids import ConversationId
+from tandem.web.deps import MAX_ID, resolve_actor
+from tandem.web.errors import status_for
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+REPLAY_PAGE = 500
+CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+
+
+@router.websocket("/api/v1/conversations/{conversation_id}/live")
+async def conversation_live(websocket: WebSocket, conversation_id: int, after_seq: int = 0) -> None:
+    container: Container = websocket.app.state.container
+    token = websocket.query_params.get("token") or _bearer(websocket)
+    if not 1 <= conversation_id <= MAX_ID or not 0 <= after_seq <= MAX_ID:
+        await websocket.close(code=4404, reason="unknown conversation")
+        return
+    try:
+        actor = await resolve_actor(container, token, conversation_id)
+        async with container.uow(write=False) as uow:
+            conversation = await conversation_service.access_conversation(
+                uow, actor=actor, conversation_id=ConversationId(conversation_id)
+            )
+    except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+        await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
+        return
+    await websocket.accept()
+    session = LiveSession(container, websocket, actor, conversation_id, after_seq)
+    role = "staff" if actor.is_staff else "customer"
+    observability.WEBSOCKETS.labels(role).inc()
+    try:
+        await session.run(conversation.model_dump(mode="json"))
+    finally:
+        observability.WEBSOCKETS.labels(role).dec()
+
+
+def _bearer(websocket: WebSocket) -> str | None:
+    header = websocket.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else None
+
+
+class LiveSession:
+    def __init__(
+        self, container: Container, websocket: WebSocket, actor: Actor, conversation_id: int, after_seq: int
+    ) -> None:
+        self.container = container
+        self.websocket = websocket
+        self.actor = actor
+        self.conversation_id = conversation_id
+        self.last_sent = after_seq
+        self.send_lock = asyncio.Lock()
+        self.catch_up_lock = asyncio.Lock()
+        self.staff = actor.is_staff
+
+    async def run(self, conversation: dict[str, Any]) -> None:
+        channel = conversation_service.conversation_channel(self.conversation_id)
+        subscription = await self.container.broker.subscribe(channel)  # before the replay: no window
+        reader = asyncio.create_task(self._read_client())
+        try:
+            await self._send({"type": "hello", "conversation": conversation, "after_seq": self.last_sent})
+            await self._catch_up()
+            forward = asyncio.create_task(self._forward(subscription))
+            done, _pending = await asyncio.wait({reader, forward}, return_when=asyncio.FIRST_COMPLETED)
+            forward.cancel()
+            await asyncio.gather(forward, return_exceptions=True)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+            await subscription.close()
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.websocket.close()
+
+    async def _forward(self, subscription: Any) -> None:
+        iterator = subscription.__aiter__()
+        idle = self.container.settings.ws_ping_seconds
+        while True:
+            try:
+                signal = await asyncio.wait_for(iterator.__anext__(), timeout=idle)
+            except TimeoutError:
+                await self._catch_up()  # recovers a signal lost in the broker
+                continue
+            except StopAsyncIteration:
+                return
+            if signal.get("kind") == "message":
+                await self._deliver(signal["message"])
+
+    async def _deliver(self, raw: dict[str, Any]) -> None:
+        async with self.catch_up_lock:
+            seq = int(raw["seq"])
+            if seq <= self.last_sent:
+                return  # duplicate or already replayed
+            if seq == self.last_sent + 1:
+                if not raw.get("private") or self.staff:
+                    await self._send({"type": "message", "message": raw})
+                self.last_sent = seq
+                return
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        async with self.catch_up_lock:
+            while True:
+                async with self.container.uow(write=False) as uow:
+                    # The head first: every seq up to it is committed (seq is taken under the row lock),
+                    # so after reading the messages the cursor may safely jump over hidden private notes.
+                    latest = (
+                        await conversation_service.access_conversation(
+                            uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id)
+                        )
+                    ).last_seq
+                    messages = await conversation_service.list_messages(
+                        uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id),
+                        after_seq=self.last_sent, limit=REPLAY_PAGE,
+                    )
+                for message in messages:
+                    await self._send({"type": "message", "message": message.model_dump(mode="json")})
+                    self.last_sent = message.seq
+                observability.WS_REPLAYED.inc(len(messages))
+                if len(messages) < REPLAY_PAGE:
+                    # private notes the customer may not see still move the cursor forward
+                    self.last_sent = max(self.last_sent, latest)
+                    return
+
+    async def _read_client(self) -> None:
+        while True:
+            try:
+                raw = await self.websocket.receive_text()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                await self._error("invalid_frame", "Frames are JSON objects.")
+                continue
+            if not isinstance(frame, dict):
+                await self._error("invalid_frame", "Frames are JSON objects.")
+                continue
+            kind = frame.get("type")
+            if kind == "ping":
+                await self._send({"type": "pong"})
+            elif kind == "message":
+                await self._post(frame)
+            else:
+                await self._error("unknown_frame", "Known frame types: message, ping.")
+
+    async def _post(self, frame: dict[str, Any]) -> None:
+        try:
+            data = MessageCreate.model_validate(
+                {k: frame[k] for k in ("body", "client_message_id", "private") if k in frame}
+            )
+            async with self.container.uow() as uow:
+                posted = await conversation_service.post_message(
+                    uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id), data=data,
+                    limits=self.container.limits,
+                )
+        except ValidationError as exc:
+            detail = "; ".join(str(e.get("msg", "")) for e in exc.errors()[:3])
+            await self._error("invalid_message", detail, frame.get("client_message_id"))
+            return
+        except TandemError as exc:
+            await self._error(exc.code, exc.detail, frame.get("client_message_id"))
+            return
+        # Acknowledged only after commit (the unit of work has exited).
+        await self._send(
+            {"type": "ack", "client_message_id": data.client_message_id, "created": posted.created,
+             "message": MessageOut.model_dump(posted.message, mode="json")}
+        )
+
+    async def _error(self, code: str, detail: str, client_message_id: Any = None) -> None:
+        await self._send({"type": "error", "code": code, "detail": detail, "client_message_id": client_message_id})
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+
+@router.websocket("/api/v1/live/inbox")
+async def inbox_live(websocket: WebSocket) -> None:
+    """Staff feed: one signal per conversation change (new message, state change), for queue views."""
+    container: Container = websocket.app.state.container
+    token = websocket.query_params.get("token") or _bearer(websocket)
+    try:
+        actor = await resolve_actor(container, token, None)
+        actor.require_staff()
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
+        return
+    await websocket.accept()
+    subscription = await container.broker.subscribe(conversation_service.INBOX_CHANNEL)
+
+    async def drain_client() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                await websocket.receive_text()
+
+    async def forward() -> None:
+        async for signal in subscription:
+            await websocket.send_text(json.dumps(signal, separators=(",", ":")))
+
+    tasks = {asyncio.create_task(drain_client()), asyncio.create_task(forward())}
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await subscription.close()

@@ -1,0 +1,229 @@
+"""Shared fixtures. Database-backed tests run once per backend: SQLite always, PostgreSQL when reachable.
+
+With ``TANDEM_REQUIRE_SERVICES=1`` (set by .ci/run) an unreachable PostgreSQL or Redis fails the run
+instead of skipping, so CI can never go green without having tested against them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from tandem.bootstrap import Container, build_container
+from tandem.settings import Settings
+from tandem.web.app import create_app
+
+REQUIRE_SERVICES = os.environ.get("TANDEM_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TANDEM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = [b.strip() for b in os.environ.get("TANDEM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+
+
+def service_missing(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({type(error).__name__}: {error})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " and TANDEM_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+# --- PostgreSQL: one migrated database per test session, truncated between tests ----------------------
+
+
+class PostgresTestDatabase:
+    def __init__(self, admin_url: str, *, demo: bool = False) -> None:
+        import psycopg
+
+        self.psycopg = psycopg
+        self.admin_url = admin_url
+        self.demo = demo
+        self.name = f"tandem_test_{os.getpid()}{'_demo' if demo else ''}"
+        base = admin_url.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+        self.tables: list[str] = []
+
+    def create(self) -> None:
+        with self.psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        asyncio.run(_migrate(self.url, seed=self.demo))
+        with self.psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            ).fetchall()
+        # The demo store and staff are only read by tests; everything else starts empty.
+        self.tables = [row[0] for row in rows if not (self.demo and _is_demo_table(row[0]))]
+
+    def truncate(self) -> None:
+        with self.psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE")
+
+    def drop(self) -> None:
+        with self.psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+async def _migrate(url: str, *, seed: bool) -> None:
+    container = build_container(Settings(database_url=url, demo=seed, log_level="warning"))
+    await container.start(migrate_schema=True, seed=seed, workers=False)
+    await container.stop()
+
+
+def _is_demo_table(name: str) -> bool:
+    return name.startswith("store_") or name == "staff_users"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresTestDatabase]:
+    yield from _postgres(demo=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_database() -> Iterator[PostgresTestDatabase]:
+    yield from _postgres(demo=True)
+
+
+def _postgres(*, demo: bool) -> Iterator[PostgresTestDatabase]:
+    database = PostgresTestDatabase(POSTGRES_ADMIN_URL, demo=demo)
+    try:
+        database.create()
+    except Exception as exc:  # connection refused, auth, missing driver
+        service_missing("PostgreSQL", exc)
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrating takes a moment; do it once and copy the file for every test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(_migrate(f"sqlite:///{path}", seed=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-demo-template") / "template.db"
+    asyncio.run(_migrate(f"sqlite:///{path}", seed=True))
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path, *, demo: bool) -> str:
+    suffix = "_demo" if demo else ""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue(f"sqlite{suffix}_template")
+        path = tmp_path / "tandem.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    postgres: PostgresTestDatabase = request.getfixturevalue(f"postgres{suffix}_database")
+    postgres.truncate()
+    return postgres.url
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database."""
+    return _fresh_database(backend, request, tmp_path, demo=False)
+
+
+@pytest.fixture
+def demo_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database with the demo store and demo staff (seeded once per session)."""
+    return _fresh_database(backend, request, tmp_path, demo=True)
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": tmp_path,
+        "demo": False,
+        "job_workers": 2,
+        "outbox_sweep_seconds": 60.0,
+        "ws_ping_seconds": 2.0,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def container(database_url: str, tmp_path: Path) -> AsyncIterator[Container]:
+    built = build_container(make_settings(database_url, tmp_path))
+    await built.start(migrate_schema=False, seed=False)
+    yield built
+    await built.stop()
+
+
+@pytest.fixture
+async def demo_container(demo_database_url: str, tmp_path: Path) -> AsyncIterator[Container]:
+    """A container over the demo store and demo staff."""
+    built = build_container(make_settings(demo_database_url, tmp_path))
+    await built.start(migrate_schema=False, seed=False)
+    yield built
+    await built.stop()
+
+
+@pytest.fixture
+async def api(demo_container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app in-process (no sockets), over the seeded demo."""
+    app = create_app(demo_container, manage=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as client:
+        yield client
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, in the test's event loop."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        config = uvicorn.Config(
+            create_app(container, manage=False), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+            ws_ping_interval=None,
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(500):
+            if self.server.started:
+                break
+            await asyncio.sleep(0.01)
+        socket = self.server.servers[0].sockets[0]
+        self.port = socket.getsockname()[1]
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self.task, timeout=10)
+
+
+@pytest.fixture
+async def live_server(demo_container: Container) -> AsyncIterator[LiveServer]:
+    server = LiveServer(demo_container)
+    await server.start()
+    yield server
+    await server.stop()

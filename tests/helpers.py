@@ -1,0 +1,26 @@
+"""Small helpers shared by the API and realtime tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+DEMO_PASSWORD = "tandem-demo"
+
+
+async def staff_token(client: httpx.AsyncClient, email: str = "alex@tandem.example") -> str:
+    response = await client.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def start_conversation(client: httpx.AsyncClient, **body: Any) -> tuple[int, str]:
+    response = await client.post("/api/v1/conversations", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return int(data["conversation"]["id"]), str(data["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
