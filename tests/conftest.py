@@ -25,7 +25,9 @@ from tandem.web.app import create_app
 REQUIRE_SERVICES = os.environ.get("TANDEM_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TANDEM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-BACKENDS = [b.strip() for b in os.environ.get("TANDEM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("TANDEM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
+]
 
 
 def service_missing(what: str, error: Exception) -> None:
@@ -191,7 +193,11 @@ class LiveServer:
     def __init__(self, container: Container) -> None:
         self.container = container
         config = uvicorn.Config(
-            create_app(container, manage=False), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+            create_app(container, manage=False),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
             ws_ping_interval=None,
         )
         self.server = uvicorn.Server(config)

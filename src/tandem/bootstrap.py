@@ -68,7 +68,9 @@ class Container:
     def token_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.token_ttl_hours)
 
-    async def start(self, *, migrate_schema: bool = True, seed: bool | None = None, workers: bool = True) -> None:
+    async def start(
+        self, *, migrate_schema: bool = True, seed: bool | None = None, workers: bool = True
+    ) -> None:
         """Migrate, seed the demo, and start the workers and the outbox sweeper."""
         if migrate_schema:
             await migrate.upgrade(self.database)
@@ -88,7 +90,9 @@ class Container:
         self.started = False
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Container:
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None
+) -> Container:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -105,8 +109,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None, broker: B
     crm = DemoStoreConnector(database.read_sessions)
     responder = StarterResponder(crm)
     container = Container(
-        settings=settings, database=database, clock=clock, bus=bus, broker=broker, jobs=registry, queue=queue,
-        relay=relay, uow=uow, crm=crm, responder=responder,
+        settings=settings,
+        database=database,
+        clock=clock,
+        bus=bus,
+        broker=broker,
+        jobs=registry,
+        queue=queue,
+        relay=relay,
+        uow=uow,
+        crm=crm,
+        responder=responder,
         limits=MessageLimits(max_chars=settings.max_message_chars),
     )
     _register_jobs(container)
@@ -124,8 +137,10 @@ def _build_broker(settings: Settings) -> Broker:
 def _register_jobs(container: Container) -> None:
     async def take_bot_turn(payload: dict[str, Any]) -> None:
         await bot_service.take_turn(
-            container.uow, responder=container.responder,
-            conversation_id=int(payload["conversation_id"]), seq=int(payload["seq"]),
+            container.uow,
+            responder=container.responder,
+            conversation_id=int(payload["conversation_id"]),
+            seq=int(payload["seq"]),
         )
 
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
@@ -139,7 +154,9 @@ async def seed_demo(container: Container) -> None:
             for email, name, role, languages in DEMO_STAFF:
                 await accounts_service.create_staff_unchecked(
                     uow,
-                    data=StaffCreate(email=email, name=name, role=role, password=DEMO_PASSWORD, languages=languages),
+                    data=StaffCreate(
+                        email=email, name=name, role=role, password=DEMO_PASSWORD, languages=languages
+                    ),
                 )
     if not report.skipped:
         log.info("demo_seeded", accounts=report.accounts, orders=report.orders)

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.usefixtures("demo_container")
 async def test_start_post_and_read_back(api: httpx.AsyncClient) -> None:
     cid, token = await start_conversation(api, locale="en", customer={"name": "Maya"})
     posted = await api.post(
-        f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json={"body": "hello", "client_message_id": "a"}
+        f"/api/v1/conversations/{cid}/messages",
+        headers=bearer(token),
+        json={"body": "hello", "client_message_id": "a"},
     )
     assert posted.status_code == 201
     assert posted.json()["message"]["seq"] == 1
@@ -43,7 +45,10 @@ async def test_ten_concurrent_posts_of_one_client_id_store_one_row(
     assert (await api.post(f"/api/v1/conversations/{cid}/assign", headers=bearer(agent))).status_code == 200
     body = {"body": "same message", "client_message_id": "dup-1"}
     responses = await asyncio.gather(
-        *[api.post(f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json=body) for _ in range(10)]
+        *[
+            api.post(f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json=body)
+            for _ in range(10)
+        ]
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 9 + [201]
@@ -64,7 +69,9 @@ async def test_token_of_another_conversation_is_403(api: httpx.AsyncClient) -> N
     _, other_token = await start_conversation(api)
     for response in (
         await api.get(f"/api/v1/conversations/{cid}/messages", headers=bearer(other_token)),
-        await api.post(f"/api/v1/conversations/{cid}/messages", headers=bearer(other_token), json={"body": "hi"}),
+        await api.post(
+            f"/api/v1/conversations/{cid}/messages", headers=bearer(other_token), json={"body": "hi"}
+        ),
     ):
         assert response.status_code == 403
         assert "another conversation" in response.json()["detail"]
@@ -90,7 +97,8 @@ async def test_customer_token_cannot_use_staff_endpoints(api: httpx.AsyncClient)
 async def test_agent_cannot_create_staff(api: httpx.AsyncClient) -> None:
     agent = await staff_token(api)
     response = await api.post(
-        "/api/v1/staff", headers=bearer(agent),
+        "/api/v1/staff",
+        headers=bearer(agent),
         json={"email": "new@example.com", "name": "New", "password": "long-enough", "role": "admin"},
     )
     assert response.status_code == 403
@@ -111,7 +119,9 @@ async def test_malformed_body_is_422_with_a_readable_message(api: httpx.AsyncCli
 
 async def test_empty_message_is_422(api: httpx.AsyncClient) -> None:
     cid, token = await start_conversation(api)
-    response = await api.post(f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json={"body": "   "})
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json={"body": "   "}
+    )
     assert response.status_code == 422
     assert "empty" in response.json()["detail"]
 
@@ -128,7 +138,9 @@ async def test_message_over_10000_characters_is_413_and_not_stored(api: httpx.As
 
 
 async def test_oversized_body_is_413_before_parsing(api: httpx.AsyncClient) -> None:
-    response = await api.post("/api/v1/conversations", content=b"x" * 300_000, headers={"content-type": "application/json"})
+    response = await api.post(
+        "/api/v1/conversations", content=b"x" * 300_000, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
@@ -136,7 +148,9 @@ async def test_oversized_body_is_413_before_parsing(api: httpx.AsyncClient) -> N
 async def test_message_to_closed_conversation_is_409_with_what_to_do(api: httpx.AsyncClient) -> None:
     cid, token = await start_conversation(api)
     assert (await api.post(f"/api/v1/conversations/{cid}/close", headers=bearer(token))).status_code == 200
-    response = await api.post(f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json={"body": "hi"})
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages", headers=bearer(token), json={"body": "hi"}
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "conversation_resolved"
     assert f"/api/v1/conversations/{cid}/reopen" in response.json()["detail"]
@@ -151,11 +165,15 @@ async def test_handoff_then_agent_joins_and_customer_rates(api: httpx.AsyncClien
     assert joined.json()["state"] == "human"
     closed = await api.post(f"/api/v1/conversations/{cid}/close", headers=bearer(agent))
     assert closed.json()["state"] == "resolved"
-    rating = await api.post(f"/api/v1/conversations/{cid}/rating", headers=bearer(token), json={"csat": 5, "nps": 10})
+    rating = await api.post(
+        f"/api/v1/conversations/{cid}/rating", headers=bearer(token), json={"csat": 5, "nps": 10}
+    )
     assert rating.status_code == 200
     outcome = (await api.get(f"/api/v1/conversations/{cid}/outcome", headers=bearer(agent))).json()
     assert outcome["resolved_by"] == "human" and outcome["csat"] == 5 and outcome["escalated"]
-    assert (await api.post(f"/api/v1/conversations/{cid}/rating", headers=bearer(token), json={"csat": 9})).status_code == 422
+    assert (
+        await api.post(f"/api/v1/conversations/{cid}/rating", headers=bearer(token), json={"csat": 9})
+    ).status_code == 422
 
 
 async def test_login_with_wrong_password_is_401(api: httpx.AsyncClient) -> None:
@@ -177,7 +195,9 @@ async def test_staff_list_conversations_with_state_filter_and_cursor(api: httpx.
     first = await api.get("/api/v1/conversations?limit=2&state=bot", headers=bearer(agent))
     page = first.json()
     assert [item["id"] for item in page["items"]] == ids[::-1][:2]
-    second = await api.get(f"/api/v1/conversations?limit=2&before_id={page['next_cursor']}", headers=bearer(agent))
+    second = await api.get(
+        f"/api/v1/conversations?limit=2&before_id={page['next_cursor']}", headers=bearer(agent)
+    )
     assert [item["id"] for item in second.json()["items"]] == [ids[0]]
 
 

@@ -32,7 +32,9 @@ async def _start(container: Container, **fields: object) -> tuple[ConversationId
     return cid, Actor.customer(cid, started.conversation.customer_id)  # type: ignore[arg-type]
 
 
-async def _post(container: Container, actor: Actor, cid: ConversationId, body: str, client_id: str | None = None):
+async def _post(
+    container: Container, actor: Actor, cid: ConversationId, body: str, client_id: str | None = None
+):
     async with container.uow() as uow:
         return await service.post_message(
             uow, actor=actor, conversation_id=cid, data=MessageCreate(body=body, client_message_id=client_id)
@@ -51,7 +53,9 @@ async def test_messages_get_consecutive_sequence_numbers(container: Container) -
     await container.queue.drain()  # the bot's replies take sequence numbers too
     messages = await _messages(container, customer, cid)
     assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
-    assert [m.body for m in messages if m.author_kind.value == "customer"] == [f"message {i}" for i in range(5)]
+    assert [m.body for m in messages if m.author_kind.value == "customer"] == [
+        f"message {i}" for i in range(5)
+    ]
 
 
 async def test_same_client_message_id_stores_one_message(container: Container) -> None:
@@ -60,7 +64,9 @@ async def test_same_client_message_id_stores_one_message(container: Container) -
     again = await _post(container, customer, cid, "where is my parcel?", "c-1")
     assert first.created and not again.created
     assert again.message.id == first.message.id
-    customer_messages = [m for m in await _messages(container, customer, cid) if m.author_kind.value == "customer"]
+    customer_messages = [
+        m for m in await _messages(container, customer, cid) if m.author_kind.value == "customer"
+    ]
     assert len(customer_messages) == 1
 
 
@@ -122,7 +128,7 @@ async def test_every_ownership_change_tells_the_customer(container: Container) -
 
 async def test_bot_cannot_reply_once_a_human_owns_the_conversation(container: Container) -> None:
     agent = await _staff(container)
-    cid, customer = await _start(container)
+    cid, _ = await _start(container)
     async with container.uow() as uow:
         await service.assign(uow, actor=agent, conversation_id=cid)
     with pytest.raises(NotOwnerError):
@@ -189,7 +195,9 @@ async def test_hand_back_returns_the_conversation_to_the_bot(container: Containe
     cid, _ = await _start(container)
     async with container.uow() as uow:
         await service.assign(uow, actor=agent, conversation_id=cid)
-        back = await service.hand_back(uow, actor=agent, conversation_id=cid, reason="order question answered")
+        back = await service.hand_back(
+            uow, actor=agent, conversation_id=cid, reason="order question answered"
+        )
     assert back.state is Owner.BOT and back.assignee_id is None and back.tier == 0
 
 
@@ -224,7 +232,9 @@ async def test_rating_is_the_customers_and_updates_the_outcome(container: Contai
         async with container.uow() as uow:
             await service.rate(uow, actor=agent, conversation_id=cid, data=RatingCreate(csat=5))
     async with container.uow() as uow:
-        outcome = await service.rate(uow, actor=customer, conversation_id=cid, data=RatingCreate(csat=4, nps=9))
+        outcome = await service.rate(
+            uow, actor=customer, conversation_id=cid, data=RatingCreate(csat=4, nps=9)
+        )
     assert (outcome.csat, outcome.nps) == (4, 9)
 
 
@@ -232,7 +242,9 @@ async def test_tags_are_added_once_and_removed(container: Container) -> None:
     agent = await _staff(container)
     cid, _ = await _start(container)
     async with container.uow() as uow:
-        await service.update_tags(uow, actor=agent, conversation_id=cid, data=TagsUpdate(add=["Refund", "refund"]))
+        await service.update_tags(
+            uow, actor=agent, conversation_id=cid, data=TagsUpdate(add=["Refund", "refund"])
+        )
     async with container.uow() as uow:
         tagged = await service.update_tags(
             uow, actor=agent, conversation_id=cid, data=TagsUpdate(add=["vip"], remove=["refund"])
@@ -248,7 +260,9 @@ async def test_verified_identity_links_conversations_to_one_customer(container: 
             uow, actor=agent, data=ConversationCreate(channel="email", customer=claims)
         )
         second = await service.start_conversation(
-            uow, actor=agent, data=ConversationCreate(channel="sms", customer=IdentityClaims(phone="+447700900001"))
+            uow,
+            actor=agent,
+            data=ConversationCreate(channel="sms", customer=IdentityClaims(phone="+447700900001")),
         )
     assert first.conversation.customer_id == second.conversation.customer_id
 

@@ -68,17 +68,30 @@ async def _snapshot(db: Database) -> list[tuple[Any, ...]]:
         accounts = (await session.scalars(select(StoreAccount).order_by(StoreAccount.id))).all()
         orders = (await session.scalars(select(StoreOrder).order_by(StoreOrder.id))).all()
         return [
-            *((a.account_code, a.full_name, a.email, a.phone, a.membership, a.premium_subscription,
-               a.customer_since) for a in accounts),
-            *((o.number, o.account_id, o.status, o.placed_on, o.delivered_on, o.tracking_number, o.total)
-              for o in orders),
+            *(
+                (
+                    a.account_code,
+                    a.full_name,
+                    a.email,
+                    a.phone,
+                    a.membership,
+                    a.premium_subscription,
+                    a.customer_since,
+                )
+                for a in accounts
+            ),
+            *(
+                (o.number, o.account_id, o.status, o.placed_on, o.delivered_on, o.tracking_number, o.total)
+                for o in orders
+            ),
         ]
 
 
 async def test_seed_creates_a_store_of_the_documented_size(store: tuple[Database, SeedReport]) -> None:
     _db, report = store
-    assert report == SeedReport(accounts=60, products=40, orders=200, order_lines=report.order_lines,
-                                promo_codes=8)
+    assert report == SeedReport(
+        accounts=60, products=40, orders=200, order_lines=report.order_lines, promo_codes=8
+    )
     assert report.order_lines >= 200
 
 
@@ -140,14 +153,22 @@ async def test_demo_accounts_have_the_documented_orders(connector: DemoStoreConn
     maya = await connector.find_profile(CrmLookup(email="maya@example.com"))
     assert maya is not None
     assert (maya.external_id, maya.name, maya.membership, maya.premium_subscription) == (
-        "LL-100001", "Maya Lindqvist", "gold", True)
+        "LL-100001",
+        "Maya Lindqvist",
+        "gold",
+        True,
+    )
     by_number = {o.number: o for o in maya.orders}
     assert by_number["ORD-10001"].status == "shipped"
     assert by_number["ORD-10001"].tracking_number
     assert (by_number["ORD-10002"].status, by_number["ORD-10002"].delivered_on) == (
-        "delivered", TODAY - timedelta(days=20))
+        "delivered",
+        TODAY - timedelta(days=20),
+    )
     assert (by_number["ORD-10003"].status, by_number["ORD-10003"].delivered_on) == (
-        "delivered", TODAY - timedelta(days=120))
+        "delivered",
+        TODAY - timedelta(days=120),
+    )
     assert [o.number for o in maya.orders] == ["ORD-10001", "ORD-10002", "ORD-10003"]
     assert all(o.lines for o in maya.orders)
     assert maya.fetched_at == datetime(2026, 3, 16, 9, tzinfo=UTC)
@@ -161,7 +182,8 @@ async def test_demo_accounts_have_the_documented_orders(connector: DemoStoreConn
     assert lucia is not None
     assert (lucia.name, lucia.email, lucia.membership) == ("Lucía Fernández", "lucia@example.net", "silver")
     assert [(o.number, o.status, o.delivered_on) for o in lucia.orders] == [
-        ("ORD-10005", "delivered", TODAY - timedelta(days=5))]
+        ("ORD-10005", "delivered", TODAY - timedelta(days=5))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -256,8 +278,9 @@ async def test_address_change_on_a_shipped_order_is_refused(store: tuple[Databas
     db, _ = store
     async with db.write_sessions() as session:
         with pytest.raises(AddressChangeRefusedError) as refused:
-            await service.change_shipping_address(session, order_number="ORD-10001",
-                                                  new_address="3 Heddle Close, EH1 1ZZ Edinburgh, GB")
+            await service.change_shipping_address(
+                session, order_number="ORD-10001", new_address="3 Heddle Close, EH1 1ZZ Edinburgh, GB"
+            )
     assert refused.value.code == "store_address_change_refused"
     assert "carrier" in refused.value.detail
 
@@ -279,8 +302,9 @@ async def test_address_change_on_a_placed_order_is_saved(
 async def test_address_change_on_an_unknown_order_is_not_found(store: tuple[Database, SeedReport]) -> None:
     async with store[0].write_sessions() as session:
         with pytest.raises(OrderNotFoundError):
-            await service.change_shipping_address(session, order_number="ORD-77777",
-                                                  new_address="1 Flax Mews, 12345 Porto, PT")
+            await service.change_shipping_address(
+                session, order_number="ORD-77777", new_address="1 Flax Mews, 12345 Porto, PT"
+            )
 
 
 async def test_order_status_explains_returns_for_the_demo_orders(store: tuple[Database, SeedReport]) -> None:

@@ -14,8 +14,14 @@ TODAY = date(2026, 3, 16)  # a Monday
 
 def _order(status: str = "delivered", *, delivered_days_ago: int | None = 10) -> OrderSummary:
     delivered = TODAY - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None
-    return OrderSummary(number="ORD-12345", placed_on=TODAY - timedelta(days=200), status=status,
-                        total=Decimal("50.00"), currency="EUR", delivered_on=delivered)
+    return OrderSummary(
+        number="ORD-12345",
+        placed_on=TODAY - timedelta(days=200),
+        status=status,
+        total=Decimal("50.00"),
+        currency="EUR",
+        delivered_on=delivered,
+    )
 
 
 @pytest.mark.parametrize("membership", ["guest", "bronze", "silver", "gold"])
@@ -84,8 +90,9 @@ def test_refund_methods_cover_the_four_options() -> None:
     assert policies.refund_method("bitcoin") is None
 
 
-PROMO = PromoTerms(code="LANTERN15", percent_off=15, valid_until=TODAY + timedelta(days=3),
-                   min_membership="bronze")
+PROMO = PromoTerms(
+    code="LANTERN15", percent_off=15, valid_until=TODAY + timedelta(days=3), min_membership="bronze"
+)
 
 
 def test_promo_code_applies_until_its_last_day() -> None:
@@ -127,21 +134,29 @@ def test_shipping_promise_counts_business_days_and_waives_fees() -> None:
     )
     assert (standard.earliest, standard.latest) == (date(2026, 3, 25), date(2026, 3, 27))
     assert standard.fee == Decimal("8.00")
-    free = policies.shipping_promise(method="standard", placed_on=friday, membership="gold", premium=False,
-                                     subtotal=Decimal("40.00"))
+    free = policies.shipping_promise(
+        method="standard", placed_on=friday, membership="gold", premium=False, subtotal=Decimal("40.00")
+    )
     assert free.fee == 0
-    express = policies.shipping_promise(method="express", placed_on=friday, membership="guest", premium=True,
-                                        subtotal=Decimal("40.00"))
+    express = policies.shipping_promise(
+        method="express", placed_on=friday, membership="guest", premium=True, subtotal=Decimal("40.00")
+    )
     assert express.fee == 0
     assert "Premium" in express.reason
     with pytest.raises(ValueError, match="unknown shipping method"):
-        policies.shipping_promise(method="drone", placed_on=friday, membership="guest", premium=False,
-                                  subtotal=Decimal("1"))
+        policies.shipping_promise(
+            method="drone", placed_on=friday, membership="guest", premium=False, subtotal=Decimal("1")
+        )
 
 
 def test_delivery_check_flags_late_orders() -> None:
-    shipped_long_ago = OrderSummary(number="ORD-1", placed_on=TODAY - timedelta(days=14), status="shipped",
-                                    total=Decimal("1"), currency="EUR")
+    shipped_long_ago = OrderSummary(
+        number="ORD-1",
+        placed_on=TODAY - timedelta(days=14),
+        status="shipped",
+        total=Decimal("1"),
+        currency="EUR",
+    )
     assert policies.delivery_check(shipped_long_ago, today=TODAY).late
     fresh = OrderSummary(number="ORD-2", placed_on=TODAY, status="placed", total=Decimal("1"), currency="EUR")
     assert not policies.delivery_check(fresh, today=TODAY).late
@@ -149,7 +164,12 @@ def test_delivery_check_flags_late_orders() -> None:
 
 def test_policy_text_covers_every_topic() -> None:
     assert set(policies.POLICY_TEXT) == {
-        "returns", "refunds", "shipping", "memberships", "premium_subscription", "promo_codes",
+        "returns",
+        "refunds",
+        "shipping",
+        "memberships",
+        "premium_subscription",
+        "promo_codes",
         "account_access",
     }
     assert all(len(text) > 100 for text in policies.POLICY_TEXT.values())

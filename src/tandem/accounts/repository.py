@@ -26,7 +26,9 @@ async def count_staff(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(StaffUser)) or 0)
 
 
-async def find_live_token(session: AsyncSession, token_hash: str, now: datetime) -> tuple[ApiToken, StaffUser] | None:
+async def find_live_token(
+    session: AsyncSession, token_hash: str, now: datetime
+) -> tuple[ApiToken, StaffUser] | None:
     row = (
         await session.execute(
             select(ApiToken, StaffUser)
@@ -44,7 +46,9 @@ async def find_live_token(session: AsyncSession, token_hash: str, now: datetime)
 
 async def revoke_tokens(session: AsyncSession, *, staff_id: int, now: datetime) -> None:
     await session.execute(
-        update(ApiToken).where(ApiToken.staff_id == staff_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        update(ApiToken)
+        .where(ApiToken.staff_id == staff_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
 
 

@@ -5,14 +5,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tandem.accounts.actors import Role
+from tandem.core.text import CleanStr
 
 
 class StaffCreate(BaseModel):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    name: str = Field(min_length=1, max_length=200)
+    email: CleanStr = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: CleanStr = Field(min_length=1, max_length=200)
     role: Role = Role.AGENT
-    password: str = Field(min_length=8, max_length=200)
-    languages: list[str] = Field(default_factory=lambda: ["en"])
+    password: CleanStr = Field(min_length=8, max_length=200)
+    languages: list[CleanStr] = Field(default_factory=lambda: ["en"], max_length=20)
 
 
 class StaffOut(BaseModel):
@@ -27,8 +28,8 @@ class StaffOut(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    password: str = Field(min_length=1, max_length=200)
+    email: CleanStr = Field(min_length=3, max_length=320)
+    password: CleanStr = Field(min_length=1, max_length=200)
 
 
 class TokenOut(BaseModel):

@@ -45,21 +45,29 @@ async def take_turn(
         locale=conversation.locale,
         text=current.body,
         seq=seq,
-        history=tuple(TurnMessage(m.author_kind.value, m.body, m.seq) for m in episode_messages if m.seq < seq),
+        history=tuple(
+            TurnMessage(m.author_kind.value, m.body, m.seq) for m in episode_messages if m.seq < seq
+        ),
     )
     reply = await responder.respond(turn)
     try:
         async with uow_factory() as uow:
             if reply.text:
                 await conversation_service.post_message(
-                    uow, actor=bot, conversation_id=cid,
+                    uow,
+                    actor=bot,
+                    conversation_id=cid,
                     data=MessageCreate(body=reply.text, client_message_id=f"bot:{seq}"),
                     meta={"trace": reply.trace, "in_reply_to": seq},
                 )
             if reply.handoff:
                 await conversation_service.request_human(
-                    uow, actor=bot, conversation_id=cid, trigger=Trigger(reply.handoff_trigger),
-                    reason=reply.handoff_reason, evidence={"trace": reply.trace, "seq": seq},
+                    uow,
+                    actor=bot,
+                    conversation_id=cid,
+                    trigger=Trigger(reply.handoff_trigger),
+                    reason=reply.handoff_reason,
+                    evidence={"trace": reply.trace, "seq": seq},
                 )
     except (NotOwnerError, ConversationResolvedError):
         log.info("bot_turn_dropped", conversation_id=conversation_id, seq=seq)

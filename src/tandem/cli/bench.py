@@ -2,6 +2,119 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from tandem.settings import load_settings
+
+if TYPE_CHECKING:
+    from tandem.bench.api import ApiBenchResult
 
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+
+console = Console()
+err = Console(stderr=True)
+
+
+@bench_app.command("api")
+def bench_api(
+    clients: Annotated[
+        int, typer.Option(help="Concurrent clients, each with its own conversation.", min=1)
+    ] = 20,
+    seconds: Annotated[float, typer.Option(help="Timed seconds per round.", min=0.1)] = 10.0,
+    warmup: Annotated[float, typer.Option(help="Untimed seconds before the first round.", min=0)] = 2.0,
+    rounds: Annotated[int, typer.Option(help="Rounds per endpoint; the median rate is reported.", min=1)] = 3,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="A postgresql:// URL adds a PostgreSQL run (default: "
+            "TANDEM_DATABASE_URL). Only used to create and drop a scratch database tandem_bench_<pid>.",
+        ),
+    ] = None,
+    profile_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile", hidden=True, help="Directory for the servers' cProfile stats (<server>.prof)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per database, one per line (JSON Lines).")
+    ] = False,
+) -> None:
+    """Post customer messages through the real HTTP stack (uvicorn in a subprocess) with N clients, on
+    SQLite and, when configured, PostgreSQL; compare with a bare FastAPI endpoint in the same run.
+
+    Targets: at least 40% of the bare endpoint's rate, p99 under 50 ms at 20 clients. With --json, each
+    line is one database: rate_per_s, bare_rate_per_s, ratio, p50_ms, p99_ms, database, and more.
+    """
+    from tandem.bench.api import postgres_url_to_bench, run_api_benchmark
+    from tandem.bench.errors import BenchError
+
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        configured = load_settings().database_url
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[red]Configuration error[/red] in {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise typer.Exit(2) from None
+    postgres_url = postgres_url_to_bench(database_url=database_url, configured_url=configured)
+    try:
+        with err.status("Starting the benchmark...") as status:
+            results = run_api_benchmark(
+                clients=clients,
+                seconds=seconds,
+                warmup=warmup,
+                rounds=rounds,
+                postgres_url=postgres_url,
+                profile_dir=profile_dir,
+                on_progress=lambda message: status.update(f"[bold]bench api[/bold]: {message}"),
+            )
+    except BenchError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    if results and results[0].client != "aiohttp":
+        err.print(
+            "[yellow]Note:[/yellow] aiohttp is not installed, the client is httpx (slower; the bare "
+            "endpoint may be limited by the client). pip install 'tandem[dev]' for aiohttp."
+        )
+    if as_json:
+        for result in results:
+            console.out(json.dumps(result.to_dict()), highlight=False)
+        return
+    console.print(_table(results))
+
+
+def _table(results: list[ApiBenchResult]) -> Table:
+    from tandem.bench.api import TARGET_P99_MS, TARGET_RATIO
+
+    def mark(ok: bool, text: str) -> str:
+        return f"[green]{text}[/green]" if ok else f"[red]{text}[/red]"
+
+    first = results[0]
+    table = Table(
+        title=f"POST /messages, {first.clients} clients, median of {first.rounds} x {first.seconds:g} s "
+        f"(client: {first.client})",
+        caption=f"Latencies in ms. Targets: ratio >= {TARGET_RATIO:.0%} of bare, p99 < {TARGET_P99_MS:g} ms.",
+    )
+    for header in ("Database", "Msg/s", "Bare/s", "Ratio", "p50", "p99", "Bare p50/p99", "Errors"):
+        table.add_column(header, justify="left" if header == "Database" else "right", no_wrap=True)
+    for result in results:
+        table.add_row(
+            result.database,
+            f"{result.rate_per_s:,.0f}",
+            f"{result.bare_rate_per_s:,.0f}",
+            mark(result.ratio_met, f"{result.ratio:.0%}"),
+            f"{result.p50_ms:.1f}",
+            mark(result.p99_met, f"{result.p99_ms:.1f}"),
+            f"{result.bare_p50_ms:.1f} / {result.bare_p99_ms:.1f}",
+            f"{result.errors:,}" if not result.errors else f"[red]{result.errors:,}[/red]",
+        )
+    return table

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
@@ -105,7 +104,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000).", min=1, max=65535)] = None,
     database_url: DatabaseUrl = None,
     redis_url: Annotated[str | None, typer.Option(help="Redis URL for several instances.")] = None,
-    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Seed the demo store on first start.")] = None,
+    demo: Annotated[
+        bool | None, typer.Option("--demo/--no-demo", help="Seed the demo store on first start.")
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
 ) -> None:
     """Run Tandem: API, live chat and workers in one process."""
@@ -123,8 +124,12 @@ def serve(
     )
     application = create_app(settings=settings)
     uvicorn.run(
-        application, host=settings.host, port=settings.port, log_level=settings.log_level,
-        access_log=False, ws_ping_interval=settings.ws_ping_seconds,
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        ws_ping_interval=settings.ws_ping_seconds,
     )
 
 
@@ -170,7 +175,8 @@ def staff_create(
     name: Annotated[str, typer.Option(help="Name shown to customers.")],
     role: Annotated[Role, typer.Option(help="agent, supervisor or admin.")] = Role.AGENT,
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."),
     ] = "",
     languages: Annotated[str, typer.Option(help="Comma-separated language codes.")] = "en",
     database_url: DatabaseUrl = None,
@@ -178,7 +184,10 @@ def staff_create(
     """Create a staff account."""
     try:
         data = StaffCreate(
-            email=email, name=name, role=role, password=password,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
             languages=[code.strip() for code in languages.split(",") if code.strip()],
         )
     except ValidationError as exc:
@@ -206,14 +215,22 @@ def staff_list(database_url: DatabaseUrl = None) -> None:
 
     table = Table("id", "name", "e-mail", "role", "languages", "active")
     for staff in run_with_container(settings, work):
-        table.add_row(str(staff.id), staff.name, staff.email, staff.role.value, ",".join(staff.languages),
-                      "yes" if staff.active else "no")
+        table.add_row(
+            str(staff.id),
+            staff.name,
+            staff.email,
+            staff.role.value,
+            ",".join(staff.languages),
+            "yes" if staff.active else "no",
+        )
     console.print(table)
 
 
 @conversations_app.command("list")
 def conversations_list(
-    state: Annotated[list[Owner] | None, typer.Option(help="bot, waiting, human or resolved; repeatable.")] = None,
+    state: Annotated[
+        list[Owner] | None, typer.Option(help="bot, waiting, human or resolved; repeatable.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -229,8 +246,15 @@ def conversations_list(
     page = run_with_container(settings, work)
     table = Table("id", "state", "tier", "channel", "locale", "messages", "updated (UTC)")
     for item in page.items:
-        table.add_row(str(item.id), item.state.value, str(item.tier), item.channel.value, item.locale,
-                      str(item.last_seq), item.updated_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            str(item.id),
+            item.state.value,
+            str(item.tier),
+            item.channel.value,
+            item.locale,
+            str(item.last_seq),
+            item.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
     console.print(table if page.items else "No conversations yet.")
 
 
@@ -244,8 +268,12 @@ def conversations_show(
     async def work(container: Container) -> Any:
         cid = ConversationId(conversation_id)
         async with container.uow(write=False) as uow:
-            conversation = await conversation_service.access_conversation(uow, actor=Actor.system(), conversation_id=cid)
-            messages = await conversation_service.list_messages(uow, actor=Actor.system(), conversation_id=cid)
+            conversation = await conversation_service.access_conversation(
+                uow, actor=Actor.system(), conversation_id=cid
+            )
+            messages = await conversation_service.list_messages(
+                uow, actor=Actor.system(), conversation_id=cid
+            )
             events = await conversation_service.list_events(uow, actor=Actor.system(), conversation_id=cid)
         return conversation, messages, events
 
@@ -260,8 +288,11 @@ def conversations_show(
         console.print(f"  #{message.seq} [cyan]{who}[/cyan]{note}: ", end="")
         console.print(message.body, markup=False, highlight=False)
     for event in events:
-        console.print(f"  · {event.created_at:%H:%M:%S} {event.type} {event.from_state or ''}→{event.to_state or ''} "
-                      f"({event.trigger or event.actor_kind}) {event.reason or ''}", markup=False)
+        console.print(
+            f"  · {event.created_at:%H:%M:%S} {event.type} {event.from_state or ''}→{event.to_state or ''} "
+            f"({event.trigger or event.actor_kind}) {event.reason or ''}",
+            markup=False,
+        )
 
 
 @conversations_app.command("close")

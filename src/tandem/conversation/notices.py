@@ -8,7 +8,7 @@ NOTICES: dict[str, dict[str, str]] = {
         "waiting": "I'm bringing in a person from our team. You don't need to repeat anything: they will see "
         "this whole conversation.",
         "human": "{agent} from our team has joined the conversation.",
-        "bot": "You're back with the virtual assistant. Type \"agent\" at any time to reach a person.",
+        "bot": 'You\'re back with the virtual assistant. Type "agent" at any time to reach a person.',
         "resolved": "This conversation is closed. Write again at any time to reopen it.",
         "reopened": "Welcome back: the conversation is open again.",
     },
@@ -16,7 +16,7 @@ NOTICES: dict[str, dict[str, str]] = {
         "waiting": "Estoy pasando la conversación a una persona de nuestro equipo. No hace falta repetir nada: "
         "verá toda la conversación.",
         "human": "{agent}, de nuestro equipo, se ha unido a la conversación.",
-        "bot": "Vuelves a estar con el asistente virtual. Escribe \"agente\" cuando quieras hablar con una persona.",
+        "bot": 'Vuelves a estar con el asistente virtual. Escribe "agente" cuando quieras hablar con una persona.',
         "resolved": "Esta conversación está cerrada. Escríbenos cuando quieras para reabrirla.",
         "reopened": "Bienvenido de nuevo: la conversación está abierta otra vez.",
     },
@@ -33,7 +33,7 @@ NOTICES: dict[str, dict[str, str]] = {
         "waiting": "Ich hole eine Person aus unserem Team dazu. Sie müssen nichts wiederholen: Sie sieht das "
         "ganze Gespräch.",
         "human": "{agent} aus unserem Team ist dem Gespräch beigetreten.",
-        "bot": "Sie sind wieder beim virtuellen Assistenten. Schreiben Sie jederzeit \"Mitarbeiter\", um eine "
+        "bot": 'Sie sind wieder beim virtuellen Assistenten. Schreiben Sie jederzeit "Mitarbeiter", um eine '
         "Person zu erreichen.",
         "resolved": "Dieses Gespräch ist beendet. Schreiben Sie uns jederzeit, um es wieder zu öffnen.",
         "reopened": "Willkommen zurück: Das Gespräch ist wieder offen.",

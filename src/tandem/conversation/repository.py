@@ -115,5 +115,7 @@ async def add_tag(session: AsyncSession, *, dialect: str, values: dict[str, obje
 
 async def remove_tag(session: AsyncSession, *, conversation_id: int, tag: str) -> None:
     await session.execute(
-        delete(ConversationTag).where(ConversationTag.conversation_id == conversation_id, ConversationTag.tag == tag)
+        delete(ConversationTag).where(
+            ConversationTag.conversation_id == conversation_id, ConversationTag.tag == tag
+        )
     )

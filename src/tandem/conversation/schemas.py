@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tandem.conversation.state import Owner, Transition, Trigger
+from tandem.core.text import CleanStr, IdInt
 from tandem.customers.schemas import IdentityClaims
 
 
@@ -35,21 +36,25 @@ class ConversationCreate(BaseModel):
     """Starting a conversation. ``first_message`` saves a round trip for the widget."""
 
     channel: Channel = Channel.WEB
-    locale: str = Field(default="en", pattern=LOCALE_PATTERN)
-    subject: str | None = Field(default=None, max_length=300)
+    locale: CleanStr = Field(default="en", pattern=LOCALE_PATTERN)
+    subject: CleanStr | None = Field(default=None, max_length=300)
     customer: IdentityClaims = Field(default_factory=IdentityClaims)
-    identity_signature: str | None = Field(
-        default=None, max_length=128, description="HMAC-SHA256 of the e-mail or external id, from your server."
+    identity_signature: CleanStr | None = Field(
+        default=None,
+        max_length=128,
+        description="HMAC-SHA256 of the e-mail or external id, from your server.",
     )
-    widget_token: str | None = Field(default=None, max_length=100)
+    widget_token: CleanStr | None = Field(default=None, max_length=100)
     first_message: MessageCreate | None = None
 
 
 class MessageCreate(BaseModel):
     # Length is checked by the service so that an oversized message gets 413, not a generic 422.
-    body: str = Field(description="The message text, up to 10,000 characters.")
-    client_message_id: str | None = Field(
-        default=None, pattern=CLIENT_ID_PATTERN, description="Your id for this message; retries with it are safe."
+    body: CleanStr = Field(description="The message text, up to 10,000 characters.")
+    client_message_id: CleanStr | None = Field(
+        default=None,
+        pattern=CLIENT_ID_PATTERN,
+        description="Your id for this message; retries with it are safe.",
     )
     private: bool = Field(default=False, description="Staff only: a note customers never see.")
 
@@ -58,45 +63,43 @@ class MessageCreate(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the message is empty")
-        if "\x00" in value:
-            raise ValueError("the message contains a NUL character")
         return value
 
 
 class HandoffRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: CleanStr | None = Field(default=None, max_length=500)
 
 
 class CloseRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: CleanStr | None = Field(default=None, max_length=500)
     abandoned: bool = Field(default=False, description="The customer left without an answer.")
 
 
 class ReopenRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: CleanStr | None = Field(default=None, max_length=500)
 
 
 class HandBackRequest(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: CleanStr | None = Field(default=None, max_length=500)
 
 
 class AssignRequest(BaseModel):
-    staff_id: int | None = Field(default=None, description="Defaults to the caller (take over).")
-    reason: str | None = Field(default=None, max_length=500)
+    staff_id: IdInt | None = Field(default=None, description="Defaults to the caller (take over).")
+    reason: CleanStr | None = Field(default=None, max_length=500)
 
 
 class RatingCreate(BaseModel):
     csat: int | None = Field(default=None, ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
     nps: int | None = Field(default=None, ge=0, le=10, description="How likely to recommend us, 0-10.")
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: CleanStr | None = Field(default=None, max_length=2000)
 
     def is_empty(self) -> bool:
         return self.csat is None and self.nps is None and not self.comment
 
 
 class TagsUpdate(BaseModel):
-    add: list[str] = Field(default_factory=list, max_length=20)
-    remove: list[str] = Field(default_factory=list, max_length=20)
+    add: list[CleanStr] = Field(default_factory=list, max_length=20)
+    remove: list[CleanStr] = Field(default_factory=list, max_length=20)
 
     @field_validator("add", "remove")
     @classmethod

@@ -29,7 +29,6 @@ from tandem.conversation.schemas import (
     ConversationCreate,
     ConversationOut,
     ConversationPage,
-    ConversationStarted as ConversationStartedOut,
     EventOut,
     MessageCreate,
     MessageOut,
@@ -37,6 +36,9 @@ from tandem.conversation.schemas import (
     PostedMessage,
     RatingCreate,
     TagsUpdate,
+)
+from tandem.conversation.schemas import (
+    ConversationStarted as ConversationStartedOut,
 )
 from tandem.conversation.state import Owner, Transition, Trigger, allowed_transitions, next_owner
 from tandem.core import observability
@@ -108,27 +110,36 @@ async def start_conversation(
     await uow.session.flush()
     uow.session.add(
         ConversationOutcome(
-            conversation_id=conversation.id, channel=conversation.channel, locale=conversation.locale, started_at=now
+            conversation_id=conversation.id,
+            channel=conversation.channel,
+            locale=conversation.locale,
+            started_at=now,
         )
     )
     _log_event(uow, conversation, "started", actor=actor or Actor.system(), data={"verified": verified})
-    uow.emit(ConversationStarted(conversation_id=conversation.id, channel=conversation.channel, locale=data.locale))
+    uow.emit(
+        ConversationStarted(conversation_id=conversation.id, channel=conversation.channel, locale=data.locale)
+    )
     messages: list[MessageOut] = []
     if data.first_message is not None:
         customer = Actor.customer(ConversationId(conversation.id), customer_id)
         posted = await post_message(
-            uow, actor=customer, conversation_id=ConversationId(conversation.id), data=data.first_message,
+            uow,
+            actor=customer,
+            conversation_id=ConversationId(conversation.id),
+            data=data.first_message,
             limits=limits,
         )
         messages.append(posted.message)
     return ConversationStartedOut(
-        conversation=await _out(uow, conversation), access_token=token, widget_token=widget_token, messages=messages
+        conversation=await _out(uow, conversation),
+        access_token=token,
+        widget_token=widget_token,
+        messages=messages,
     )
 
 
-async def authenticate_access_token(
-    uow: UnitOfWork, *, conversation_id: ConversationId, token: str
-) -> Actor:
+async def authenticate_access_token(uow: UnitOfWork, *, conversation_id: ConversationId, token: str) -> Actor:
     """The customer actor behind a conversation token. A valid token of another conversation is 403."""
     conversation = await repository.find_by_token_hash(uow.session, hash_access_token(token))
     if conversation is None:
@@ -139,7 +150,9 @@ async def authenticate_access_token(
     return Actor.customer(ConversationId(conversation.id), CustomerId(conversation.customer_id))
 
 
-async def access_conversation(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> ConversationOut:
+async def access_conversation(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId
+) -> ConversationOut:
     actor.require_conversation(conversation_id)
     return await _out(uow, await _require(uow, conversation_id))
 
@@ -188,7 +201,9 @@ async def list_messages(
 async def list_events(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> list[EventOut]:
     actor.require_staff()
     await _require(uow, conversation_id)
-    return [EventOut.model_validate(row) for row in await repository.list_events(uow.session, conversation_id)]
+    return [
+        EventOut.model_validate(row) for row in await repository.list_events(uow.session, conversation_id)
+    ]
 
 
 async def get_outcome(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> OutcomeOut:
@@ -241,14 +256,27 @@ async def post_message(
     if author is AuthorKind.AGENT and not data.private and state in (Owner.BOT, Owner.WAITING):
         # An agent's public reply is a takeover; the bot must never answer over a human.
         await _transition(
-            uow, conversation, Transition.ASSIGN, actor=actor, trigger=Trigger.AGENT, reason="agent replied",
+            uow,
+            conversation,
+            Transition.ASSIGN,
+            actor=actor,
+            trigger=Trigger.AGENT,
+            reason="agent replied",
             assignee=actor.staff_id,
         )
     extra = dict(meta or {})
     if actor.name and author in (AuthorKind.AGENT, AuthorKind.BOT):
         extra.setdefault("author_name", actor.name)
-    message = _append(uow, conversation, author=author, body=data.body, actor=actor, private=data.private,
-                      client_message_id=data.client_message_id, meta=extra)
+    message = _append(
+        uow,
+        conversation,
+        author=author,
+        body=data.body,
+        actor=actor,
+        private=data.private,
+        client_message_id=data.client_message_id,
+        meta=extra,
+    )
     await uow.session.flush()
     out = message_out(message)
     _announce(uow, conversation, out)
@@ -273,7 +301,7 @@ async def request_human(
     reason: str | None = None,
     evidence: dict[str, Any] | None = None,
 ) -> ConversationOut:
-    """"Talk to an agent" works from every state: a resolved conversation is reopened first, and asking
+    """ "Talk to an agent" works from every state: a resolved conversation is reopened first, and asking
     again while waiting or with a human changes nothing."""
     actor.require_conversation(conversation_id)
     conversation = await _lock(uow, conversation_id)
@@ -281,7 +309,12 @@ async def request_human(
         await _transition(uow, conversation, Transition.REOPEN, actor=actor, trigger=trigger, reason=reason)
     if Owner(conversation.state) is Owner.BOT:
         await _transition(
-            uow, conversation, Transition.REQUEST_HUMAN, actor=actor, trigger=trigger, reason=reason,
+            uow,
+            conversation,
+            Transition.REQUEST_HUMAN,
+            actor=actor,
+            trigger=trigger,
+            reason=reason,
             data=evidence,
         )
     return await _out(uow, conversation)
@@ -310,7 +343,13 @@ async def assign(
         return await _out(uow, conversation)
     trigger = Trigger.AGENT if target == caller else Trigger.SUPERVISOR
     await _transition(
-        uow, conversation, Transition.ASSIGN, actor=actor, trigger=trigger, reason=reason, assignee=target,
+        uow,
+        conversation,
+        Transition.ASSIGN,
+        actor=actor,
+        trigger=trigger,
+        reason=reason,
+        assignee=target,
         assignee_name=names[target],
     )
     return await _out(uow, conversation)
@@ -321,7 +360,9 @@ async def hand_back(
 ) -> ConversationOut:
     actor.require_staff()
     conversation = await _lock(uow, conversation_id)
-    await _transition(uow, conversation, Transition.HAND_BACK, actor=actor, trigger=Trigger.AGENT, reason=reason)
+    await _transition(
+        uow, conversation, Transition.HAND_BACK, actor=actor, trigger=Trigger.AGENT, reason=reason
+    )
     return await _out(uow, conversation)
 
 
@@ -337,7 +378,12 @@ async def close(
     conversation = await _lock(uow, conversation_id)
     trigger = Trigger.CUSTOMER if actor.is_customer else Trigger.AGENT if actor.is_staff else Trigger.SYSTEM
     await _transition(
-        uow, conversation, Transition.RESOLVE, actor=actor, trigger=trigger, reason=reason,
+        uow,
+        conversation,
+        Transition.RESOLVE,
+        actor=actor,
+        trigger=trigger,
+        reason=reason,
         data={"abandoned": abandoned},
     )
     return await _out(uow, conversation)
@@ -354,8 +400,14 @@ async def reopen(
     if actor.is_staff:
         names = await accounts_service.get_staff_names(uow, {actor.staff_id} if actor.staff_id else set())
         await _transition(
-            uow, conversation, Transition.ASSIGN, actor=actor, trigger=Trigger.AGENT, reason="reopened by staff",
-            assignee=actor.staff_id, assignee_name=names.get(actor.staff_id or 0),
+            uow,
+            conversation,
+            Transition.ASSIGN,
+            actor=actor,
+            trigger=Trigger.AGENT,
+            reason="reopened by staff",
+            assignee=actor.staff_id,
+            assignee_name=names.get(actor.staff_id or 0),
         )
     return await _out(uow, conversation)
 
@@ -391,8 +443,14 @@ async def update_tags(
     now = uow.clock.now()
     for tag in data.add:
         await repository.add_tag(
-            uow.session, dialect=uow.dialect,
-            values={"conversation_id": conversation.id, "tag": tag, "created_by": staff_id, "created_at": now},
+            uow.session,
+            dialect=uow.dialect,
+            values={
+                "conversation_id": conversation.id,
+                "tag": tag,
+                "created_by": staff_id,
+                "created_at": now,
+            },
         )
     for tag in data.remove:
         await repository.remove_tag(uow.session, conversation_id=conversation.id, tag=tag)
@@ -467,16 +525,25 @@ def _append(
 
 
 def _announce(uow: UnitOfWork, conversation: Conversation, message: MessageOut) -> None:
-    uow.publish(conversation_channel(conversation.id), {"kind": "message", "message": message.model_dump(mode="json")})
+    uow.publish(
+        conversation_channel(conversation.id), {"kind": "message", "message": message.model_dump(mode="json")}
+    )
     uow.publish(
         INBOX_CHANNEL,
-        {"kind": "conversation", "conversation_id": conversation.id, "state": conversation.state,
-         "last_seq": conversation.last_seq},
+        {
+            "kind": "conversation",
+            "conversation_id": conversation.id,
+            "state": conversation.state,
+            "last_seq": conversation.last_seq,
+        },
     )
     uow.emit(
         MessagePosted(
-            conversation_id=conversation.id, message_id=message.id, seq=message.seq,
-            author_kind=message.author_kind.value, private=message.private,
+            conversation_id=conversation.id,
+            message_id=message.id,
+            seq=message.seq,
+            author_kind=message.author_kind.value,
+            private=message.private,
         )
     )
 
@@ -534,11 +601,22 @@ async def _transition(
         details["abandoned"] = abandoned
         outcome.resolved_at = now
         outcome.resolved_by = (
-            "abandoned" if abandoned else "human" if outcome.human_involved or before is Owner.HUMAN else "bot"
+            "abandoned"
+            if abandoned
+            else "human"
+            if outcome.human_involved or before is Owner.HUMAN
+            else "bot"
         )
     _log_event(
-        uow, conversation, transition.value, actor=actor, trigger=trigger, reason=reason,
-        from_state=before, to_state=after, data=details,
+        uow,
+        conversation,
+        transition.value,
+        actor=actor,
+        trigger=trigger,
+        reason=reason,
+        from_state=before,
+        to_state=after,
+        data=details,
     )
     notice_key = "reopened" if transition is Transition.REOPEN else after.value
     text = notice(conversation.locale, notice_key, agent=assignee_name or (actor.name or "An agent"))
@@ -550,14 +628,20 @@ async def _transition(
         "trigger": trigger.value,
         "assignee_id": conversation.assignee_id,
     }
-    message = _append(uow, conversation, author=AuthorKind.SYSTEM, body=text, actor=Actor.system(), meta=system_meta)
+    message = _append(
+        uow, conversation, author=AuthorKind.SYSTEM, body=text, actor=Actor.system(), meta=system_meta
+    )
     await uow.session.flush()
     _announce(uow, conversation, message_out(message))
     observability.TRANSITIONS.labels(after.value).inc()
     uow.emit(
         OwnershipChanged(
-            conversation_id=conversation.id, from_state=before.value, to_state=after.value,
-            transition=transition.value, trigger=trigger.value, reason=reason,
+            conversation_id=conversation.id,
+            from_state=before.value,
+            to_state=after.value,
+            transition=transition.value,
+            trigger=trigger.value,
+            reason=reason,
         )
     )
 

@@ -46,7 +46,7 @@ class InProcessEventBus:
 
     async def publish(self, event: DomainEvent) -> None:
         for event_type in type(event).__mro__:
-            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+            for handler in self._handlers.get(event_type, ()):
                 try:
                     await handler(event)
                 except Exception:

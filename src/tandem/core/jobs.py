@@ -113,7 +113,7 @@ class InProcessJobQueue:
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every submitted job (retries included) has finished. For tests and the CLI."""
         deadline = time.monotonic() + timeout
-        while self.depth() and time.monotonic() < deadline:
+        while self.depth() and time.monotonic() < deadline:  # noqa: ASYNC110 - polling several counters
             await asyncio.sleep(0.01)
         if self.depth():
             raise TimeoutError(f"{self.depth()} jobs still pending after {timeout}s")
@@ -150,7 +150,7 @@ class InProcessJobQueue:
             await self.on_success(job)
 
     def _schedule_retry(self, job: Job) -> None:
-        delay = self.base_delay * (2 ** (job.attempt - 1)) * (0.5 + random.random())  # noqa: S311
+        delay = self.base_delay * (2 ** (job.attempt - 1)) * (0.5 + random.random())
         retry = Job(job.name, job.payload, job.outbox_id, job.dedupe_key, job.attempt + 1)
 
         async def later() -> None:

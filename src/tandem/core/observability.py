@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,11 +33,15 @@ TRANSITIONS = Counter(
 )
 JOBS = Counter("tandem_jobs_total", "Jobs run", ["job", "outcome"], registry=REGISTRY)
 JOB_SECONDS = Histogram("tandem_job_seconds", "Job run time", ["job"], registry=REGISTRY)
-JOB_QUEUE_DEPTH = Gauge("tandem_job_queue_depth", "Jobs waiting or running in this process", registry=REGISTRY)
+JOB_QUEUE_DEPTH = Gauge(
+    "tandem_job_queue_depth", "Jobs waiting or running in this process", registry=REGISTRY
+)
 OUTBOX_PENDING = Gauge("tandem_outbox_pending", "Outbox rows not yet acknowledged", registry=REGISTRY)
 WEBSOCKETS = Gauge("tandem_websockets_open", "Open live-chat sockets", ["role"], registry=REGISTRY)
 WS_REPLAYED = Counter(
-    "tandem_ws_replayed_messages_total", "Messages sent from the database to catch a socket up", registry=REGISTRY
+    "tandem_ws_replayed_messages_total",
+    "Messages sent from the database to catch a socket up",
+    registry=REGISTRY,
 )
 
 request_id_var: ContextVar[str | None] = ContextVar("tandem_request_id", default=None)
@@ -44,14 +49,18 @@ request_id_var: ContextVar[str | None] = ContextVar("tandem_request_id", default
 SENSITIVE_KEYS = ("password", "token", "secret", "authorization", "text", "body", "email", "phone", "cookie")
 
 
-def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_request_id(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     request_id = request_id_var.get()
     if request_id is not None:
         event_dict.setdefault("request_id", request_id)
     return event_dict
 
 
-def _mask_sensitive(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _mask_sensitive(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         lowered = key.lower()
         if key != "event" and any(marker in lowered for marker in SENSITIVE_KEYS):

@@ -90,19 +90,23 @@ class OutboxRelay:
         cutoff = now - self.visibility
         async with _write(self.database) as session:
             rows = (
-                await session.execute(
-                    select(OutboxRow)
-                    .where(
-                        OutboxRow.failed_at.is_(None),
-                        or_(
-                            OutboxRow.dispatched_at < cutoff,
-                            (OutboxRow.dispatched_at.is_(None)) & (OutboxRow.created_at < cutoff),
-                        ),
+                (
+                    await session.execute(
+                        select(OutboxRow)
+                        .where(
+                            OutboxRow.failed_at.is_(None),
+                            or_(
+                                OutboxRow.dispatched_at < cutoff,
+                                (OutboxRow.dispatched_at.is_(None)) & (OutboxRow.created_at < cutoff),
+                            ),
+                        )
+                        .order_by(OutboxRow.id)
+                        .limit(500)
                     )
-                    .order_by(OutboxRow.id)
-                    .limit(500)
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             jobs = []
             for row in rows:
                 row.dispatched_at = now

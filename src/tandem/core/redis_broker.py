@@ -8,8 +8,8 @@ database catch-up until the reader reconnects.
 from __future__ import annotations
 
 import asyncio
-import json
 import contextlib
+import json
 from typing import Any
 
 import structlog

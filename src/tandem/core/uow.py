@@ -81,8 +81,9 @@ class UnitOfWork:
                 committed_jobs = await self._stage_jobs()
                 await self.session.commit()
                 committed = True
-            else:
+            elif self.write:
                 await self.session.rollback()
+            # a read-only session is simply closed: what it loaded stays readable
         finally:
             await self.session.close()
             if self._holds_lock:

@@ -28,7 +28,9 @@ async def find_verified(session: AsyncSession, pairs: list[tuple[str, str]]) -> 
 
 async def list_identities(session: AsyncSession, customer_id: int) -> list[CustomerIdentity]:
     statement = (
-        select(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id).order_by(CustomerIdentity.id)
+        select(CustomerIdentity)
+        .where(CustomerIdentity.customer_id == customer_id)
+        .order_by(CustomerIdentity.id)
     )
     return list((await session.scalars(statement)).all())
 

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tandem.core.text import CleanStr
+
 
 class IdentityKind(StrEnum):
     EMAIL = "email"
@@ -16,10 +18,10 @@ class IdentityKind(StrEnum):
 class IdentityClaims(BaseModel):
     """What a channel tells us about who is writing."""
 
-    name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    phone: str | None = Field(default=None, max_length=40)
-    external_id: str | None = Field(default=None, max_length=200)
+    name: CleanStr | None = Field(default=None, max_length=200)
+    email: CleanStr | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: CleanStr | None = Field(default=None, max_length=40)
+    external_id: CleanStr | None = Field(default=None, max_length=200)
 
     @field_validator("phone")
     @classmethod

@@ -59,27 +59,40 @@ def return_eligibility(order: OrderSummary, *, membership: str, today: date) -> 
     if status == "cancelled":
         return ReturnDecision(False, "cancelled", f"Order {number} was cancelled; nothing to return.")
     if status == "returned":
-        return ReturnDecision(False, "already_returned",
-                              f"Order {number} has already been returned; see the refund policy.")
+        return ReturnDecision(
+            False, "already_returned", f"Order {number} has already been returned; see the refund policy."
+        )
     if status != "delivered" or order.delivered_on is None:
-        return ReturnDecision(False, "not_delivered",
-                              f"Order {number} has not been delivered yet ({status}). A return can be "
-                              "started once it arrives; until it ships, the order can be cancelled instead.")
+        return ReturnDecision(
+            False,
+            "not_delivered",
+            f"Order {number} has not been delivered yet ({status}). A return can be "
+            "started once it arrives; until it ships, the order can be cancelled instead.",
+        )
     window = RETURN_WINDOW_DAYS[level]
     if window is None:
-        return ReturnDecision(True, "gold_unlimited",
-                              f"Gold members can return items at any time; order {number} qualifies.")
+        return ReturnDecision(
+            True, "gold_unlimited", f"Gold members can return items at any time; order {number} qualifies."
+        )
     delivered = order.delivered_on.isoformat()
     deadline = order.delivered_on + timedelta(days=window)
     if today <= deadline:
-        return ReturnDecision(True, "within_window",
-                              f"Order {number} was delivered on {delivered}, within the {window}-day return "
-                              f"window for {level} customers (until {deadline.isoformat()}).",
-                              deadline=deadline, window_days=window)
-    return ReturnDecision(False, "window_passed",
-                          f"Order {number} was delivered on {delivered}; the {window}-day return window for "
-                          f"{level} customers closed on {deadline.isoformat()}.",
-                          deadline=deadline, window_days=window)
+        return ReturnDecision(
+            True,
+            "within_window",
+            f"Order {number} was delivered on {delivered}, within the {window}-day return "
+            f"window for {level} customers (until {deadline.isoformat()}).",
+            deadline=deadline,
+            window_days=window,
+        )
+    return ReturnDecision(
+        False,
+        "window_passed",
+        f"Order {number} was delivered on {delivered}; the {window}-day return window for "
+        f"{level} customers closed on {deadline.isoformat()}.",
+        deadline=deadline,
+        window_days=window,
+    )
 
 
 # --- Refunds -------------------------------------------------------------------------------------------
@@ -95,14 +108,34 @@ class RefundMethod:
 
 
 _REFUND_METHODS: tuple[RefundMethod, ...] = (
-    RefundMethod("original_card", "Back to the original card", False, 5,
-                 "The money returns to the card used for the order; banks take up to 5 business days."),
-    RefundMethod("store_credit", "Store credit (add value to account)", False, 0,
-                 "Added to the Loom & Lantern account at once and usable on the next order."),
-    RefundMethod("gift_card", "Prepaid gift card by post", True, 7,
-                 "A gift card is posted to the customer, so we need a mailing address."),
-    RefundMethod("paper_check", "Paper check by post", True, 10,
-                 "A check is posted to the customer, so we need a mailing address."),
+    RefundMethod(
+        "original_card",
+        "Back to the original card",
+        False,
+        5,
+        "The money returns to the card used for the order; banks take up to 5 business days.",
+    ),
+    RefundMethod(
+        "store_credit",
+        "Store credit (add value to account)",
+        False,
+        0,
+        "Added to the Loom & Lantern account at once and usable on the next order.",
+    ),
+    RefundMethod(
+        "gift_card",
+        "Prepaid gift card by post",
+        True,
+        7,
+        "A gift card is posted to the customer, so we need a mailing address.",
+    ),
+    RefundMethod(
+        "paper_check",
+        "Paper check by post",
+        True,
+        10,
+        "A check is posted to the customer, so we need a mailing address.",
+    ),
 )
 
 
@@ -157,16 +190,20 @@ def shipping_promise(
     if method not in SHIPPING_METHODS:
         raise ValueError(f"unknown shipping method {method!r}; known: {', '.join(SHIPPING_METHODS)}")
     low, high, fee = SHIPPING_METHODS[method]
-    why = f"{method.capitalize()} shipping takes {low}-{high} business days" if low != high else (
-        f"{method.capitalize()} shipping arrives the next business day")
+    why = (
+        f"{method.capitalize()} shipping takes {low}-{high} business days"
+        if low != high
+        else (f"{method.capitalize()} shipping arrives the next business day")
+    )
     if method == "standard" and (_level(membership) == "gold" or subtotal >= FREE_STANDARD_SHIPPING_FROM):
         fee, why = Decimal("0.00"), why + "; it is free for this order"
     elif method in ("standard", "express") and premium:
         fee, why = Decimal("0.00"), why + "; it is free with the Premium subscription"
     else:
         why += f" and costs {fee}"
-    return ShippingPromise(method, add_business_days(placed_on, low), add_business_days(placed_on, high), fee,
-                           why + ".")
+    return ShippingPromise(
+        method, add_business_days(placed_on, low), add_business_days(placed_on, high), fee, why + "."
+    )
 
 
 @dataclass(frozen=True)
@@ -182,10 +219,17 @@ def delivery_check(order: OrderSummary, *, today: date, method: str = "standard"
         return DeliveryCheck(False, f"Order {order.number} is {order.status}; there is nothing to wait for.")
     expected = add_business_days(order.placed_on, SHIPPING_METHODS[method][1])
     if today > expected:
-        return DeliveryCheck(True, f"Order {order.number} was due by {expected.isoformat()} and has not "
-                             "arrived; we will ask the carrier to trace it.", expected)
-    return DeliveryCheck(False, f"Order {order.number} is {order.status} and on time; expected by "
-                         f"{expected.isoformat()}.", expected)
+        return DeliveryCheck(
+            True,
+            f"Order {order.number} was due by {expected.isoformat()} and has not "
+            "arrived; we will ask the carrier to trace it.",
+            expected,
+        )
+    return DeliveryCheck(
+        False,
+        f"Order {order.number} is {order.status} and on time; expected by {expected.isoformat()}.",
+        expected,
+    )
 
 
 @dataclass(frozen=True)
@@ -200,8 +244,11 @@ def address_change_allowed(order: OrderSummary) -> PolicyDecision:
     if order.status in ("placed", "packed"):
         return PolicyDecision(True, f"Order {number} has not shipped yet, so its address can be changed.")
     if order.status == "shipped":
-        return PolicyDecision(False, f"Order {number} is already with the carrier; the address can no "
-                              "longer be changed, but it can be redirected with the carrier's tracking link.")
+        return PolicyDecision(
+            False,
+            f"Order {number} is already with the carrier; the address can no "
+            "longer be changed, but it can be redirected with the carrier's tracking link.",
+        )
     return PolicyDecision(False, f"Order {number} is {order.status}; its address can no longer be changed.")
 
 
@@ -234,17 +281,31 @@ def promo_code_applies(
     courtesy = membership_rank(level) >= membership_rank("bronze")
     if promo is None:
         name = code.strip().upper() or "by that name"
-        return PromoDecision(False, "unknown", f"We have no promo code {name}; please check the spelling.",
-                             courtesy)
+        return PromoDecision(
+            False, "unknown", f"We have no promo code {name}; please check the spelling.", courtesy
+        )
     if today > promo.valid_until:
-        return PromoDecision(False, "expired", f"{promo.code} ended on {promo.valid_until.isoformat()}; "
-                             f"promotions usually run for {PROMO_TYPICAL_DAYS} days.", courtesy)
+        return PromoDecision(
+            False,
+            "expired",
+            f"{promo.code} ended on {promo.valid_until.isoformat()}; "
+            f"promotions usually run for {PROMO_TYPICAL_DAYS} days.",
+            courtesy,
+        )
     if membership_rank(level) < membership_rank(promo.min_membership):
-        return PromoDecision(False, "membership_too_low",
-                             f"{promo.code} is for {promo.min_membership} members and above; this account is "
-                             f"{level}.", courtesy)
-    return PromoDecision(True, "valid", f"{promo.code} gives {promo.percent_off}% off until "
-                         f"{promo.valid_until.isoformat()}.", False, promo.percent_off)
+        return PromoDecision(
+            False,
+            "membership_too_low",
+            f"{promo.code} is for {promo.min_membership} members and above; this account is {level}.",
+            courtesy,
+        )
+    return PromoDecision(
+        True,
+        "valid",
+        f"{promo.code} gives {promo.percent_off}% off until {promo.valid_until.isoformat()}.",
+        False,
+        promo.percent_off,
+    )
 
 
 # --- Written policies (become knowledge-base articles) ---------------------------------------------------

@@ -33,20 +33,27 @@ def normalize_order_number(raw: str) -> str | None:
 
 def to_order_summary(order: StoreOrder) -> OrderSummary:
     return OrderSummary(
-        number=order.number, placed_on=order.placed_on, status=order.status, total=order.total,
+        number=order.number,
+        placed_on=order.placed_on,
+        status=order.status,
+        total=order.total,
         currency=order.currency,
         lines=tuple(
             OrderLine(sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price)
             for line in order.lines
         ),
-        carrier=order.carrier, tracking_number=order.tracking_number, delivered_on=order.delivered_on,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        delivered_on=order.delivered_on,
         shipping_address=order.shipping_address,
     )
 
 
 def _notes(account: StoreAccount) -> tuple[str, ...]:
-    notes = [f"Account {account.account_code}, username {account.username}.",
-             f"Address on file: {account.address_line}."]
+    notes = [
+        f"Account {account.account_code}, username {account.username}.",
+        f"Address on file: {account.address_line}.",
+    ]
     if account.premium_subscription:
         renews = account.premium_renews_on.isoformat() if account.premium_renews_on else "unknown"
         notes.append(f"Premium subscriber; renews on {renews}.")
@@ -106,10 +113,17 @@ async def find_profile(
     orders = await repository.list_recent_orders(session, account_id=account.id, limit=order_limit)
     lifetime = await repository.sum_order_totals(session, account_id=account.id, statuses=_VALUE_STATUSES)
     return CustomerProfile(
-        external_id=account.account_code, name=account.full_name, email=account.email, phone=account.phone,
-        membership=account.membership, premium_subscription=account.premium_subscription,
-        customer_since=account.customer_since, lifetime_value=lifetime.quantize(Decimal("0.01")),
-        orders=tuple(to_order_summary(o) for o in orders), notes=_notes(account), fetched_at=fetched_at,
+        external_id=account.account_code,
+        name=account.full_name,
+        email=account.email,
+        phone=account.phone,
+        membership=account.membership,
+        premium_subscription=account.premium_subscription,
+        customer_since=account.customer_since,
+        lifetime_value=lifetime.quantize(Decimal("0.01")),
+        orders=tuple(to_order_summary(o) for o in orders),
+        notes=_notes(account),
+        fetched_at=fetched_at,
     )
 
 
@@ -158,8 +172,11 @@ async def get_order_status(session: AsyncSession, *, order_number: str, today: d
     membership = account.membership if account else "guest"
     summary = to_order_summary(order)
     return OrderStatus(
-        order=summary, account_code=account.account_code if account else "", membership=membership,
-        summary=_status_sentence(summary), delivery=policies.delivery_check(summary, today=today),
+        order=summary,
+        account_code=account.account_code if account else "",
+        membership=membership,
+        summary=_status_sentence(summary),
+        delivery=policies.delivery_check(summary, today=today),
         returns=policies.return_eligibility(summary, membership=membership, today=today),
     )
 
@@ -200,8 +217,11 @@ async def list_promo_codes(session: AsyncSession, *, membership: str, today: dat
     for promo in await repository.list_promo_codes(session, valid_on=today):
         terms = policies.PromoTerms(promo.code, promo.percent_off, promo.valid_until, promo.min_membership)
         if policies.promo_code_applies(terms, membership=membership, today=today).applies:
-            offers.append(PromoOffer(promo.code, promo.percent_off, promo.valid_until, promo.min_membership,
-                                     promo.description))
+            offers.append(
+                PromoOffer(
+                    promo.code, promo.percent_off, promo.valid_until, promo.min_membership, promo.description
+                )
+            )
     return sorted(offers, key=lambda o: (-o.percent_off, o.code))
 
 
@@ -210,6 +230,9 @@ async def check_promo_code(
 ) -> policies.PromoDecision:
     """Why a code the customer typed does or does not work."""
     promo = await repository.get_promo_code(session, code=code)
-    terms = (policies.PromoTerms(promo.code, promo.percent_off, promo.valid_until, promo.min_membership)
-             if promo is not None else None)
+    terms = (
+        policies.PromoTerms(promo.code, promo.percent_off, promo.valid_until, promo.min_membership)
+        if promo is not None
+        else None
+    )
     return policies.promo_code_applies(terms, membership=membership, today=today, code=code)

@@ -18,11 +18,14 @@ from tandem.web.routes import auth, conversations, customers, system
 DESCRIPTION = """
 Tandem's REST API. Customers use a **conversation token** (`tdc_...`, returned once by
 `POST /api/v1/conversations`); staff use a **staff token** (`tds_...`, from `POST /api/v1/auth/token`).
-Errors are always `{"code", "detail", "request_id"}`. Live chat: `WS /api/v1/conversations/{id}/live?token=...&after_seq=N`.
+Errors are always `{"code", "detail", "request_id"}`.
+Live chat: `WS /api/v1/conversations/{id}/live?token=...&after_seq=N`.
 """
 
 
-def create_app(container: Container | None = None, *, settings: Settings | None = None, manage: bool = True) -> FastAPI:
+def create_app(
+    container: Container | None = None, *, settings: Settings | None = None, manage: bool = True
+) -> FastAPI:
     """``manage``: start and stop the container with the app (False when the caller owns its lifetime)."""
     container = container or build_container(settings or load_settings())
 

@@ -17,10 +17,11 @@ from tandem.bootstrap import Container
 from tandem.conversation import service as conversation_service
 from tandem.core.errors import AuthenticationError
 from tandem.core.ids import ConversationId
+from tandem.core.text import MAX_ID
 
-MAX_ID = 2**53 - 1  # JavaScript-safe, and inside every database integer type
-
-bearer = HTTPBearer(auto_error=False, description="A staff token (tds_...) or a conversation token (tdc_...).")
+bearer = HTTPBearer(
+    auto_error=False, description="A staff token (tds_...) or a conversation token (tdc_...)."
+)
 
 
 def get_container(request: Request) -> Container:

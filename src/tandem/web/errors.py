@@ -1,15 +1,18 @@
 """HTTP status is decided once, here, from the domain error's family. Bodies are always
-``{"code", "detail", "request_id"}``; a 500 never carries a stack trace or SQL."""
+``{"code", "detail", "request_id"}``. Anything unexpected is answered by ``RequestContextMiddleware`` with a
+generic 500 that carries the request id, never a stack trace or SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +30,31 @@ from tandem.core.errors import (
 from tandem.core.observability import request_id_var
 
 log = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response has this shape."""
+
+    code: str = Field(description="Stable, machine-readable, e.g. conversation_resolved.")
+    detail: str = Field(description="What went wrong and what to do instead, for a person.")
+    request_id: str | None = Field(description="Quote it when reporting a problem; it is on every log line.")
+    errors: list[FieldError] | None = Field(default=None, description="Per-field problems (422 only).")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid token."},
+    403: {"model": ErrorBody, "description": "The token may not do this."},
+    404: {"model": ErrorBody, "description": "Unknown id."},
+    409: {"model": ErrorBody, "description": "Not possible in the conversation's current state."},
+    413: {"model": ErrorBody, "description": "Message or body too large."},
+    422: {"model": ErrorBody, "description": "The request is not valid."},
+    503: {"model": ErrorBody, "description": "The database is unreachable; retry."},
+}
 
 STATUS_BY_FAMILY: tuple[tuple[type[TandemError], int], ...] = (
     (NotFoundError, 404),
@@ -62,7 +90,7 @@ def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "detail": detail, "request_id": request_id_var.get(), **extra}
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
@@ -91,27 +119,28 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "The request could not be served."
-        return _json(exc.status_code, error_body(HTTP_CODES.get(exc.status_code, "http_error"), detail), exc.headers)
+        return _json(
+            exc.status_code, error_body(HTTP_CODES.get(exc.status_code, "http_error"), detail), exc.headers
+        )
 
     @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeoutError)
     @app.exception_handler(OSError)
     async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
         log.warning("database_unavailable", error=type(exc).__name__)
         return _json(
             503,
-            error_body("service_unavailable", "The database is not reachable right now. Retry in a few seconds."),
+            error_body(
+                "service_unavailable", "The database is not reachable right now. Retry in a few seconds."
+            ),
             {"Retry-After": "2"},
         )
 
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
-            return await _unavailable(_request, exc)
-        log.error("database_error", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
-        return _json(500, error_body("internal_error", "Something went wrong on our side. It has been logged."))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
-        return _json(500, error_body("internal_error", "Something went wrong on our side. It has been logged."))
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # Validation should have caught it; the database is the last check, and still the caller's fault.
+        log.warning("database_refused_value", error=type(exc.orig).__name__ if exc.orig else "DataError")
+        return _json(
+            422, error_body("invalid_value", "A value in the request cannot be stored. Check its format.")
+        )

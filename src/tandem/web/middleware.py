@@ -78,28 +78,40 @@ class RequestContextMiddleware:
             if not status_holder["started"]:
                 await self._too_large(send, request_id)
             status_holder["status"] = 413
+        except Exception as exc:
+            # The last line of defence, inside the request context so the 500 keeps its request id.
+            log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+            if not status_holder["started"]:
+                await self._send_json(
+                    send,
+                    500,
+                    request_id,
+                    {
+                        "code": "internal_error",
+                        "detail": "Something went wrong on our side. It has been logged.",
+                    },
+                )
+            status_holder["status"] = 500
         self._record(scope, int(status_holder["status"]), started)
 
     async def _too_large(self, send: Send, request_id: str) -> None:
-        body = json.dumps(
-            {
-                "code": "payload_too_large",
-                "detail": f"The request body is larger than {self.max_body_bytes:,} bytes.",
-                "request_id": request_id,
-            }
-        ).encode()
+        detail = f"The request body is larger than {self.max_body_bytes:,} bytes."
+        await self._send_json(send, 413, request_id, {"code": "payload_too_large", "detail": detail})
+
+    async def _send_json(self, send: Send, status: int, request_id: str, body: dict[str, Any]) -> None:
+        payload = json.dumps({**body, "request_id": request_id}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
+                    (b"content-length", str(len(payload)).encode()),
                     (b"x-request-id", request_id.encode()),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": payload})
 
     def _record(self, scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started

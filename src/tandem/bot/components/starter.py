@@ -43,7 +43,7 @@ STATUS_TEXT = {
 
 FALLBACK = (
     "Sorry, I didn't catch that. I can check an order if you send its number (for example ORD-10001), "
-    "or you can type \"agent\" to reach a person."
+    'or you can type "agent" to reach a person.'
 )
 
 
@@ -74,7 +74,10 @@ class StarterResponder:
         if HUMAN_REQUEST.search(text):
             trace["decision"] = "explicit_human_request"
             return BotReply(
-                None, handoff=True, handoff_reason="explicit request for a human", handoff_trigger="customer_request"
+                None,
+                handoff=True,
+                handoff_reason="explicit request for a human",
+                handoff_trigger="customer_request",
             )
         match = ORDER_NUMBER.search(text)
         if match and self.crm is not None:
@@ -87,17 +90,19 @@ class StarterResponder:
             )
         if GREETING.search(text):
             trace["decision"] = "greeting"
-            return BotReply("Hello! I can check your order status, or bring in a person from our team. How can I help?")
+            return BotReply(
+                "Hello! I can check your order status, or bring in a person from our team. How can I help?"
+            )
         if THANKS.search(text):
             trace["decision"] = "thanks"
             return BotReply("You're welcome! Anything else?")
-        misunderstood = 1 + sum(
-            1 for message in _recent_bot_turns(turn) if message == FALLBACK
-        )
+        misunderstood = 1 + sum(1 for message in _recent_bot_turns(turn) if message == FALLBACK)
         trace["decision"] = "not_understood"
         trace["misunderstood_in_a_row"] = misunderstood
         if misunderstood > self.max_misunderstood:
-            return BotReply(None, handoff=True, handoff_reason=f"bot did not understand {misunderstood} times in a row")
+            return BotReply(
+                None, handoff=True, handoff_reason=f"bot did not understand {misunderstood} times in a row"
+            )
         return BotReply(FALLBACK)
 
 

@@ -29,7 +29,8 @@ from tandem.conversation.schemas import MessageCreate, MessageOut
 from tandem.core import observability
 from tandem.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError, TandemError
 from tandem.core.ids import ConversationId
-from tandem.web.deps import MAX_ID, resolve_actor
+from tandem.core.text import MAX_ID
+from tandem.web.deps import resolve_actor
 from tandem.web.errors import status_for
 
 log = structlog.get_logger(__name__)
@@ -43,7 +44,10 @@ CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 async def conversation_live(websocket: WebSocket, conversation_id: int, after_seq: int = 0) -> None:
     container: Container = websocket.app.state.container
     token = websocket.query_params.get("token") or _bearer(websocket)
+    # Refusals are sent as close codes after accepting, so that browser clients can read them
+    # (a refused handshake reaches JavaScript as a bare error).
     if not 1 <= conversation_id <= MAX_ID or not 0 <= after_seq <= MAX_ID:
+        await websocket.accept()
         await websocket.close(code=4404, reason="unknown conversation")
         return
     try:
@@ -53,6 +57,7 @@ async def conversation_live(websocket: WebSocket, conversation_id: int, after_se
                 uow, actor=actor, conversation_id=ConversationId(conversation_id)
             )
     except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+        await websocket.accept()
         await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
         return
     await websocket.accept()
@@ -91,7 +96,7 @@ class LiveSession:
             await self._send({"type": "hello", "conversation": conversation, "after_seq": self.last_sent})
             await self._catch_up()
             forward = asyncio.create_task(self._forward(subscription))
-            done, _pending = await asyncio.wait({reader, forward}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({reader, forward}, return_when=asyncio.FIRST_COMPLETED)
             forward.cancel()
             await asyncio.gather(forward, return_exceptions=True)
         except (WebSocketDisconnect, RuntimeError):
@@ -142,8 +147,11 @@ class LiveSession:
                         )
                     ).last_seq
                     messages = await conversation_service.list_messages(
-                        uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id),
-                        after_seq=self.last_sent, limit=REPLAY_PAGE,
+                        uow,
+                        actor=self.actor,
+                        conversation_id=ConversationId(self.conversation_id),
+                        after_seq=self.last_sent,
+                        limit=REPLAY_PAGE,
                     )
                 for message in messages:
                     await self._send({"type": "message", "message": message.model_dump(mode="json")})
@@ -183,7 +191,10 @@ class LiveSession:
             )
             async with self.container.uow() as uow:
                 posted = await conversation_service.post_message(
-                    uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id), data=data,
+                    uow,
+                    actor=self.actor,
+                    conversation_id=ConversationId(self.conversation_id),
+                    data=data,
                     limits=self.container.limits,
                 )
         except ValidationError as exc:
@@ -195,12 +206,18 @@ class LiveSession:
             return
         # Acknowledged only after commit (the unit of work has exited).
         await self._send(
-            {"type": "ack", "client_message_id": data.client_message_id, "created": posted.created,
-             "message": MessageOut.model_dump(posted.message, mode="json")}
+            {
+                "type": "ack",
+                "client_message_id": data.client_message_id,
+                "created": posted.created,
+                "message": MessageOut.model_dump(posted.message, mode="json"),
+            }
         )
 
     async def _error(self, code: str, detail: str, client_message_id: Any = None) -> None:
-        await self._send({"type": "error", "code": code, "detail": detail, "client_message_id": client_message_id})
+        await self._send(
+            {"type": "error", "code": code, "detail": detail, "client_message_id": client_message_id}
+        )
 
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -216,6 +233,7 @@ async def inbox_live(websocket: WebSocket) -> None:
         actor = await resolve_actor(container, token, None)
         actor.require_staff()
     except (AuthenticationError, PermissionDeniedError) as exc:
+        await websocket.accept()
         await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
         return
     await websocket.accept()

@@ -5,8 +5,9 @@ from fastapi import APIRouter, status
 from tandem.accounts import service
 from tandem.accounts.schemas import LoginRequest, StaffCreate, StaffOut, TokenOut
 from tandem.web.deps import ContainerDep, Credentials, StaffActor
+from tandem.web.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["staff"])
+router = APIRouter(prefix="/api/v1", tags=["staff"], responses=ERROR_RESPONSES)
 
 
 @router.post("/auth/token", response_model=TokenOut)

@@ -27,9 +27,11 @@ from tandem.conversation.schemas import (
 )
 from tandem.conversation.state import Owner, Trigger
 from tandem.core.ids import ConversationId, CustomerId, StaffId
-from tandem.web.deps import MAX_ID, ContainerDep, ConversationActor, OptionalStaffActor, StaffActor
+from tandem.core.text import MAX_ID
+from tandem.web.deps import ContainerDep, ConversationActor, OptionalStaffActor, StaffActor
+from tandem.web.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
 ConversationIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The conversation id.")]
 
 
@@ -41,7 +43,10 @@ async def start_conversation(
     identities count as verified. Returns the conversation token, once."""
     async with container.uow() as uow:
         return await service.start_conversation(
-            uow, actor=actor, data=data, identity_secret=container.settings.identity_secret,
+            uow,
+            actor=actor,
+            data=data,
+            identity_secret=container.settings.identity_secret,
             limits=container.limits,
         )
 
@@ -58,10 +63,13 @@ async def list_conversations(
 ) -> ConversationPage:
     async with container.uow(write=False) as uow:
         return await service.list_conversations(
-            uow, actor=actor, states=state,
+            uow,
+            actor=actor,
+            states=state,
             assignee_id=StaffId(assignee_id) if assignee_id else None,
             customer_id=CustomerId(customer_id) if customer_id else None,
-            before_id=before_id, limit=limit,
+            before_id=before_id,
+            limit=limit,
         )
 
 
@@ -70,7 +78,9 @@ async def get_conversation(
     conversation_id: ConversationIdPath, container: ContainerDep, actor: ConversationActor
 ) -> ConversationOut:
     async with container.uow(write=False) as uow:
-        return await service.access_conversation(uow, actor=actor, conversation_id=ConversationId(conversation_id))
+        return await service.access_conversation(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id)
+        )
 
 
 @router.post(
@@ -91,7 +101,11 @@ async def post_message(
     ``client_message_id``: the first copy is returned with status 200."""
     async with container.uow() as uow:
         posted = await service.post_message(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data, limits=container.limits
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            data=data,
+            limits=container.limits,
         )
     if not posted.created:
         response.status_code = status.HTTP_200_OK
@@ -103,12 +117,18 @@ async def list_messages(
     conversation_id: ConversationIdPath,
     container: ContainerDep,
     actor: ConversationActor,
-    after_seq: Annotated[int, Query(ge=0, le=MAX_ID, description="Only messages after this sequence number.")] = 0,
+    after_seq: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Only messages after this sequence number.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[MessageOut]:
     async with container.uow(write=False) as uow:
         return await service.list_messages(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), after_seq=after_seq, limit=limit
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            after_seq=after_seq,
+            limit=limit,
         )
 
 
@@ -119,60 +139,84 @@ async def request_human(
     actor: ConversationActor,
     data: HandoffRequest | None = None,
 ) -> ConversationOut:
-    """"Talk to an agent": works from every state and is safe to repeat."""
+    """ "Talk to an agent": works from every state and is safe to repeat."""
     trigger = Trigger.CUSTOMER_REQUEST if actor.is_customer else Trigger.AGENT
     async with container.uow() as uow:
         return await service.request_human(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), trigger=trigger,
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            trigger=trigger,
             reason=data.reason if data else None,
         )
 
 
 @router.post("/{conversation_id}/assign", response_model=ConversationOut)
 async def assign(
-    conversation_id: ConversationIdPath, container: ContainerDep, actor: StaffActor, data: AssignRequest | None = None
+    conversation_id: ConversationIdPath,
+    container: ContainerDep,
+    actor: StaffActor,
+    data: AssignRequest | None = None,
 ) -> ConversationOut:
     """Take the conversation (no body), or give it to another agent (supervisors)."""
     data = data or AssignRequest()
     async with container.uow() as uow:
         return await service.assign(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id),
-            staff_id=StaffId(data.staff_id) if data.staff_id else None, reason=data.reason,
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            staff_id=StaffId(data.staff_id) if data.staff_id else None,
+            reason=data.reason,
         )
 
 
 @router.post("/{conversation_id}/hand-back", response_model=ConversationOut)
 async def hand_back(
-    conversation_id: ConversationIdPath, container: ContainerDep, actor: StaffActor,
+    conversation_id: ConversationIdPath,
+    container: ContainerDep,
+    actor: StaffActor,
     data: HandBackRequest | None = None,
 ) -> ConversationOut:
     async with container.uow() as uow:
         return await service.hand_back(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), reason=data.reason if data else None
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            reason=data.reason if data else None,
         )
 
 
 @router.post("/{conversation_id}/close", response_model=ConversationOut)
 async def close(
-    conversation_id: ConversationIdPath, container: ContainerDep, actor: ConversationActor,
+    conversation_id: ConversationIdPath,
+    container: ContainerDep,
+    actor: ConversationActor,
     data: CloseRequest | None = None,
 ) -> ConversationOut:
     data = data or CloseRequest()
     async with container.uow() as uow:
         return await service.close(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), reason=data.reason,
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            reason=data.reason,
             abandoned=data.abandoned,
         )
 
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationOut)
 async def reopen(
-    conversation_id: ConversationIdPath, container: ContainerDep, actor: ConversationActor,
+    conversation_id: ConversationIdPath,
+    container: ContainerDep,
+    actor: ConversationActor,
     data: ReopenRequest | None = None,
 ) -> ConversationOut:
     async with container.uow() as uow:
         return await service.reopen(
-            uow, actor=actor, conversation_id=ConversationId(conversation_id), reason=data.reason if data else None
+            uow,
+            actor=actor,
+            conversation_id=ConversationId(conversation_id),
+            reason=data.reason if data else None,
         )
 
 
@@ -182,7 +226,9 @@ async def rate(
 ) -> OutcomeOut:
     """CSAT (1-5) and/or NPS (0-10), from the customer."""
     async with container.uow() as uow:
-        return await service.rate(uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data)
+        return await service.rate(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data
+        )
 
 
 @router.post("/{conversation_id}/tags", response_model=ConversationOut)
@@ -190,7 +236,9 @@ async def update_tags(
     conversation_id: ConversationIdPath, data: TagsUpdate, container: ContainerDep, actor: StaffActor
 ) -> ConversationOut:
     async with container.uow() as uow:
-        return await service.update_tags(uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data)
+        return await service.update_tags(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data
+        )
 
 
 @router.get("/{conversation_id}/events", response_model=list[EventOut])

@@ -5,11 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from tandem.core.ids import CustomerId
+from tandem.core.text import MAX_ID
 from tandem.customers import service
 from tandem.customers.schemas import CustomerOut
-from tandem.web.deps import MAX_ID, ContainerDep, StaffActor
+from tandem.web.deps import ContainerDep, StaffActor
+from tandem.web.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)

@@ -30,13 +30,19 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         async with container.database.read_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         current = await migrate.current_revision(container.database)
-        checks["database"] = "ok" if current == migrate.head_revision() else f"schema at {current}, run 'tandem db upgrade'"
+        checks["database"] = (
+            "ok" if current == migrate.head_revision() else f"schema at {current}, run 'tandem db upgrade'"
+        )
     except Exception as exc:  # readiness reports, never raises
         checks["database"] = f"unreachable ({type(exc).__name__})"
     checks["broker"] = "ok" if await container.broker.ping() else "degraded"
     checks["workers"] = "ok" if container.started else "stopped"
     ready = checks["database"] == "ok" and checks["workers"] == "ok"
-    body = {"status": "ready" if ready else "not_ready", "checks": checks, "database": container.database.dialect}
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": checks,
+        "database": container.database.dialect,
+    }
     return JSONResponse(status_code=200 if ready else 503, content=body)
 
 

@@ -1,0 +1,104 @@
+"""Redis pub/sub fan-out: an event produced on one instance reaches sockets held by another."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from conftest import REDIS_URL, LiveServer, make_settings, service_missing
+from helpers import bearer, staff_token, start_conversation
+from tandem.bootstrap import Container, build_container
+from tandem.core.redis_broker import RedisBroker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    broker = RedisBroker(REDIS_URL)
+    try:
+        reachable = await broker.ping()
+    finally:
+        await broker.close()
+    if not reachable:
+        service_missing("Redis", ConnectionError(REDIS_URL))
+    yield REDIS_URL
+
+
+async def test_publish_reaches_subscribers_of_another_broker(redis_url: str) -> None:
+    one, two = RedisBroker(redis_url, prefix="tandem-test:"), RedisBroker(redis_url, prefix="tandem-test:")
+    try:
+        subscription = await two.subscribe("conversation:1")
+        await asyncio.sleep(0.2)  # the reader subscribes asynchronously
+        await one.publish("conversation:1", {"kind": "message", "n": 1})
+        received = await asyncio.wait_for(subscription.__aiter__().__anext__(), 3)
+        assert received == {"kind": "message", "n": 1}
+        await subscription.close()
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_unsubscribed_channels_receive_nothing(redis_url: str) -> None:
+    one, two = RedisBroker(redis_url, prefix="tandem-test:"), RedisBroker(redis_url, prefix="tandem-test:")
+    try:
+        subscription = await two.subscribe("conversation:2")
+        await asyncio.sleep(0.2)
+        await one.publish("conversation:3", {"kind": "message"})
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(subscription.__aiter__().__anext__(), 0.3)
+        await subscription.close()
+    finally:
+        await one.close()
+        await two.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=False)
+async def test_two_instances_share_live_events_through_redis(
+    redis_url: str, demo_database_url: str, tmp_path: Path
+) -> None:
+    """A message posted to instance 1 reaches a socket held by instance 2; no sticky sessions needed."""
+    instances: list[Container] = []
+    servers: list[LiveServer] = []
+    try:
+        for index in range(2):
+            settings = make_settings(demo_database_url, tmp_path / str(index), redis_url=redis_url)
+            container = build_container(settings)
+            await container.start(migrate_schema=False, seed=False)
+            instances.append(container)
+            server = LiveServer(container)
+            await server.start()
+            servers.append(server)
+        async with httpx.AsyncClient(base_url=servers[0].http) as one:
+            cid, token = await start_conversation(one)
+            agent = await staff_token(one)
+            await one.post(f"/api/v1/conversations/{cid}/assign", headers=bearer(agent))
+            url = f"{servers[1].ws}/api/v1/conversations/{cid}/live?token={token}&after_seq=1"
+            async with websockets.connect(url) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+                await asyncio.sleep(0.2)
+                for index in range(20):
+                    await one.post(
+                        f"/api/v1/conversations/{cid}/messages",
+                        headers=bearer(agent),
+                        json={"body": f"m{index}"},
+                    )
+                bodies = []
+                async with asyncio.timeout(5):
+                    while len(bodies) < 20:
+                        frame = json.loads(await ws.recv())
+                        if frame["type"] == "message":
+                            bodies.append(frame["message"]["body"])
+        assert bodies == [f"m{i}" for i in range(20)]
+        assert instances[1].broker.__class__ is RedisBroker
+    finally:
+        for server in servers:
+            await server.stop()
+        for container in instances:
+            await container.stop()
