@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from tandem.accounts import service as accounts_service
-from tandem.accounts.actors import Role
+from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
@@ -22,6 +22,7 @@ from tandem.bot.protocols import Responder
 from tandem.conversation.service import BOT_TURN_JOB, MessageLimits
 from tandem.core import migrate
 from tandem.core.broker import Broker, InMemoryBroker
+from tandem.core.cache import TTLCache
 from tandem.core.clock import Clock, SystemClock
 from tandem.core.db import Database
 from tandem.core.events import InProcessEventBus
@@ -62,7 +63,9 @@ class Container:
     responder: Responder
     limits: MessageLimits
     started: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
+    # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
+    staff_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=5.0))
+    conversation_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=60.0))
 
     @property
     def token_ttl(self) -> timedelta:

@@ -287,3 +287,23 @@ async def test_widget_token_keeps_a_returning_visitor_on_one_record(container: C
         )
     assert first.widget_token and second.widget_token is None
     assert first.conversation.customer_id == second.conversation.customer_id
+
+
+async def test_retry_after_the_conversation_was_resolved_returns_the_original(container: Container) -> None:
+    cid, customer = await _start(container)
+    first = await _post(container, customer, cid, "is it in stock?", "c-9")
+    async with container.uow() as uow:
+        await service.close(uow, actor=customer, conversation_id=cid)
+    retry = await _post(container, customer, cid, "is it in stock?", "c-9")
+    assert not retry.created and retry.message.id == first.message.id
+
+
+async def test_bot_retry_after_a_takeover_returns_its_original_reply(container: Container) -> None:
+    agent = await _staff(container)
+    cid, _ = await _start(container)
+    container.uow.relay = None
+    first = await _post(container, Actor.bot(), cid, "Here you go", "bot:1")
+    async with container.uow() as uow:
+        await service.assign(uow, actor=agent, conversation_id=cid)
+    retry = await _post(container, Actor.bot(), cid, "Here you go", "bot:1")
+    assert not retry.created and retry.message.id == first.message.id

@@ -109,3 +109,17 @@ async def test_unknown_job_name_fails_loudly_and_lists_known_jobs() -> None:
     with pytest.raises(KeyError) as refused:
         await queue.submit(Job("bot.typo", {}))
     assert "bot.take_turn" in str(refused.value)
+
+
+def test_ttl_cache_forgets_after_its_lifetime_and_evicts_the_oldest() -> None:
+    from tandem.core.cache import TTLCache
+
+    now = [0.0]
+    cache: TTLCache[str, int] = TTLCache(ttl=5.0, max_entries=2, now=lambda: now[0])
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)  # reading does not refresh an entry: "a", stored first, is evicted
+    assert cache.get("a") is None and cache.get("c") == 3
+    now[0] = 5.0
+    assert cache.get("b") is None and len(cache) == 1

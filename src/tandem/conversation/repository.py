@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +33,98 @@ async def lock(session: AsyncSession, conversation_id: int) -> Conversation | No
         .execution_options(populate_existing=True)
     )
     return await session.scalar(statement)
+
+
+@dataclass(frozen=True)
+class PostTarget:
+    """What posting a message needs to know about its conversation."""
+
+    state: str
+    episode: int
+
+
+async def lock_for_post(session: AsyncSession, *, conversation_id: int) -> PostTarget | None:
+    """Lock the conversation row (PostgreSQL) and read only what posting needs.
+
+    The idempotency check must be a separate, later statement: in READ COMMITTED a statement that waited
+    for this lock still sees other tables as of its own start, so a joined lookup would miss the copy
+    committed by the transaction it waited for.
+    """
+    table: Any = Conversation.__table__
+    statement = select(table.c.state, table.c.episode).where(table.c.id == conversation_id).with_for_update()
+    row = (await session.execute(statement)).first()
+    return None if row is None else PostTarget(row[0], row[1])
+
+
+# The message hot path uses statements built once: building and coercing a statement per call costs more
+# CPU than the database round trip on small machines.
+_conversations: Any = Conversation.__table__
+_messages: Any = Message.__table__
+_ADVANCE_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(
+        last_seq=_conversations.c.last_seq + 1,
+        updated_at=bindparam("now", type_=_conversations.c.updated_at.type),
+    )
+    .returning(_conversations.c.last_seq)
+)
+_CLAIM_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"), _conversations.c.state != "resolved")
+    .values(
+        last_seq=_conversations.c.last_seq + 1,
+        updated_at=bindparam("now", type_=_conversations.c.updated_at.type),
+    )
+    .returning(_conversations.c.last_seq, _conversations.c.state, _conversations.c.episode)
+)
+_RELEASE_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(last_seq=_conversations.c.last_seq - 1)
+)
+_INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
+_INSERT_MESSAGE_ONCE = {
+    name: module.insert(_messages)
+    .on_conflict_do_nothing(index_elements=["conversation_id", "client_message_id"])
+    .returning(_messages.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+@dataclass(frozen=True)
+class ClaimedSeq:
+    seq: int
+    state: str
+    episode: int
+
+
+async def claim_seq(session: AsyncSession, *, conversation_id: int, now: datetime) -> ClaimedSeq | None:
+    """Lock an open conversation and take its next sequence number in one statement (the fast path).
+
+    None when the conversation does not exist or is resolved.
+    """
+    row = (await session.execute(_CLAIM_SEQ, {"cid": conversation_id, "now": now})).first()
+    return None if row is None else ClaimedSeq(int(row[0]), row[1], row[2])
+
+
+async def release_seq(session: AsyncSession, *, conversation_id: int) -> None:
+    """Give back a claimed number that will not be used (the row is still locked by this transaction)."""
+    await session.execute(_RELEASE_SEQ, {"cid": conversation_id})
+
+
+async def advance_seq(session: AsyncSession, *, conversation_id: int, now: datetime) -> int:
+    """Take the next sequence number (the caller holds the row lock)."""
+    return int((await session.execute(_ADVANCE_SEQ, {"cid": conversation_id, "now": now})).scalar_one())
+
+
+async def insert_message(session: AsyncSession, values: dict[str, Any]) -> int:
+    return int((await session.execute(_INSERT_MESSAGE, values)).scalar_one())
+
+
+async def insert_message_once(session: AsyncSession, *, dialect: str, values: dict[str, Any]) -> int | None:
+    """Insert unless this client message id is already stored; None for a duplicate."""
+    return (await session.execute(_INSERT_MESSAGE_ONCE[dialect], values)).scalar_one_or_none()
 
 
 async def find_by_token_hash(session: AsyncSession, token_hash: str) -> Conversation | None:
@@ -59,11 +154,13 @@ async def list_conversations(
 
 async def get_message_by_client_id(
     session: AsyncSession, *, conversation_id: int, client_message_id: str
-) -> Message | None:
-    statement = select(Message).where(
-        Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+) -> Any | None:
+    """The stored row (attribute access like a Message), or None. Core: it runs on every post."""
+    table: Any = Message.__table__
+    statement = select(table).where(
+        table.c.conversation_id == conversation_id, table.c.client_message_id == client_message_id
     )
-    return await session.scalar(statement)
+    return (await session.execute(statement)).first()
 
 
 async def list_messages(

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, ActorKind, Role
@@ -22,7 +25,7 @@ from tandem.conversation.errors import (
     NotOwnerError,
 )
 from tandem.conversation.events import ConversationRated, ConversationStarted, MessagePosted, OwnershipChanged
-from tandem.conversation.models import Conversation, ConversationEvent, ConversationOutcome, Message
+from tandem.conversation.models import Conversation, ConversationEvent, ConversationOutcome
 from tandem.conversation.notices import notice
 from tandem.conversation.schemas import (
     AuthorKind,
@@ -237,14 +240,83 @@ async def post_message(
     author = _author_kind(actor)
     if data.private and author is not AuthorKind.AGENT:
         raise PermissionDeniedError("Only staff can write private notes.")
-    conversation = await _lock(uow, conversation_id)
+    extra = dict(meta or {})
+    if actor.name and author in (AuthorKind.AGENT, AuthorKind.BOT):
+        extra.setdefault("author_name", actor.name)
+    fast = await _post_message_fast(
+        uow, actor=actor, author=author, conversation_id=conversation_id, data=data, meta=extra
+    )
+    if fast is not None:
+        return fast
+    return await _post_message_checked(
+        uow, actor=actor, author=author, conversation_id=conversation_id, data=data, meta=extra
+    )
+
+
+async def _post_message_fast(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    author: AuthorKind,
+    conversation_id: ConversationId,
+    data: MessageCreate,
+    meta: dict[str, Any],
+) -> PostedMessage | None:
+    """The common case in two statements: claim the next ``seq`` (which also locks the row and reads the
+    owner), then insert unless the client id is already stored. Returns None, having given the number
+    back, whenever the careful path must decide (resolved, not the owner, a takeover)."""
+    now = uow.clock.now()
+    claimed = await repository.claim_seq(uow.session, conversation_id=conversation_id, now=now)
+    if claimed is None:
+        return None
+    state = Owner(claimed.state)
+    takeover = author is AuthorKind.AGENT and not data.private and state in (Owner.BOT, Owner.WAITING)
+    if (author is AuthorKind.BOT and state is not Owner.BOT) or takeover:
+        await repository.release_seq(uow.session, conversation_id=conversation_id)
+        return None
+    values = _message_values(
+        conversation_id=conversation_id,
+        seq=claimed.seq,
+        episode=claimed.episode,
+        author=author,
+        actor=actor,
+        data=data,
+        meta=meta,
+        now=now,
+    )
+    message_id = await repository.insert_message_once(uow.session, dialect=uow.dialect, values=values)
+    if message_id is None:
+        await repository.release_seq(uow.session, conversation_id=conversation_id)
+        existing = await repository.get_message_by_client_id(
+            uow.session, conversation_id=conversation_id, client_message_id=data.client_message_id or ""
+        )
+        return PostedMessage(message=message_out(existing), created=False)
+    out = MessageOut(id=message_id, author_name=meta.get("author_name"), **values)
+    _stored(uow, conversation_id=conversation_id, state=state, message=out)
+    return PostedMessage(message=out, created=True)
+
+
+async def _post_message_checked(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    author: AuthorKind,
+    conversation_id: ConversationId,
+    data: MessageCreate,
+    meta: dict[str, Any],
+) -> PostedMessage:
+    """Every rule spelled out, under an explicit row lock: retries, resolved conversations, the bot
+    writing without owning the conversation, and an agent's reply that takes it over."""
+    target = await repository.lock_for_post(uow.session, conversation_id=conversation_id)
+    if target is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
     if data.client_message_id is not None:
         existing = await repository.get_message_by_client_id(
             uow.session, conversation_id=conversation_id, client_message_id=data.client_message_id
         )
         if existing is not None:
             return PostedMessage(message=message_out(existing), created=False)
-    state = Owner(conversation.state)
+    state = Owner(target.state)
     if state is Owner.RESOLVED:
         raise ConversationResolvedError(
             "This conversation is resolved. Reopen it (POST /api/v1/conversations/"
@@ -255,6 +327,7 @@ async def post_message(
         raise NotOwnerError(f"The bot cannot reply: the conversation is '{state.value}'.")
     if author is AuthorKind.AGENT and not data.private and state in (Owner.BOT, Owner.WAITING):
         # An agent's public reply is a takeover; the bot must never answer over a human.
+        conversation = await _lock(uow, conversation_id)
         await _transition(
             uow,
             conversation,
@@ -264,29 +337,59 @@ async def post_message(
             reason="agent replied",
             assignee=actor.staff_id,
         )
-    extra = dict(meta or {})
-    if actor.name and author in (AuthorKind.AGENT, AuthorKind.BOT):
-        extra.setdefault("author_name", actor.name)
-    message = _append(
+        state = Owner(conversation.state)
+    out = await _append(
         uow,
-        conversation,
+        conversation_id=conversation_id,
+        episode=target.episode,
+        state=state,
         author=author,
-        body=data.body,
         actor=actor,
-        private=data.private,
-        client_message_id=data.client_message_id,
-        meta=extra,
+        data=data,
+        meta=meta,
     )
-    await uow.session.flush()
-    out = message_out(message)
-    _announce(uow, conversation, out)
-    if author is AuthorKind.CUSTOMER and Owner(conversation.state) is Owner.BOT:
-        uow.enqueue(
-            BOT_TURN_JOB,
-            {"conversation_id": conversation.id, "seq": message.seq},
-            dedupe_key=f"bot-turn:{conversation.id}:{message.seq}",
-        )
     return PostedMessage(message=out, created=True)
+
+
+def _stored(uow: UnitOfWork, *, conversation_id: int, state: Owner, message: MessageOut) -> None:
+    """After-commit effects of a new message: signals, the event, and the bot's turn when it owns it."""
+    observability.MESSAGES.labels(message.author_kind.value).inc()
+    _announce(uow, conversation_id=conversation_id, state=state, message=message)
+    if message.author_kind is AuthorKind.CUSTOMER and state is Owner.BOT:
+        _ask_bot(uow, conversation_id=conversation_id, seq=message.seq)
+
+
+def _ask_bot(uow: UnitOfWork, *, conversation_id: int, seq: int) -> None:
+    uow.enqueue(
+        BOT_TURN_JOB,
+        {"conversation_id": conversation_id, "seq": seq},
+        dedupe_key=f"bot-turn:{conversation_id}:{seq}",
+    )
+
+
+def _message_values(
+    *,
+    conversation_id: int,
+    seq: int,
+    episode: int,
+    author: AuthorKind,
+    actor: Actor,
+    data: MessageCreate,
+    meta: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "episode": episode,
+        "author_kind": author.value,
+        "author_id": actor.staff_id if author is AuthorKind.AGENT else None,
+        "body": data.body,
+        "private": data.private,
+        "client_message_id": data.client_message_id,
+        "meta": meta,
+        "created_at": now,
+    }
 
 
 # --- ownership ------------------------------------------------------------------------------------
@@ -493,53 +596,52 @@ def _author_kind(actor: Actor) -> AuthorKind:
     }[actor.kind]
 
 
-def _append(
+async def _append(
     uow: UnitOfWork,
-    conversation: Conversation,
     *,
+    conversation_id: int,
+    episode: int,
+    state: Owner,
     author: AuthorKind,
-    body: str,
     actor: Actor,
-    private: bool = False,
-    client_message_id: str | None = None,
+    data: MessageCreate,
     meta: dict[str, Any] | None = None,
-) -> Message:
+) -> MessageOut:
+    """Take the next ``seq`` and insert (the caller holds the row lock); effects fire after commit."""
     now = uow.clock.now()
-    conversation.last_seq += 1
-    conversation.updated_at = now
-    message = Message(
-        conversation_id=conversation.id,
-        seq=conversation.last_seq,
-        episode=conversation.episode,
-        author_kind=author.value,
-        author_id=actor.staff_id if author is AuthorKind.AGENT else None,
-        body=body,
-        private=private,
-        client_message_id=client_message_id,
+    seq = await repository.advance_seq(uow.session, conversation_id=conversation_id, now=now)
+    values = _message_values(
+        conversation_id=conversation_id,
+        seq=seq,
+        episode=episode,
+        author=author,
+        actor=actor,
+        data=data,
         meta=meta or {},
-        created_at=now,
+        now=now,
     )
-    uow.session.add(message)
-    observability.MESSAGES.labels(author.value).inc()
-    return message
+    message_id = await repository.insert_message(uow.session, values)
+    out = MessageOut(id=message_id, author_name=values["meta"].get("author_name"), **values)
+    _stored(uow, conversation_id=conversation_id, state=state, message=out)
+    return out
 
 
-def _announce(uow: UnitOfWork, conversation: Conversation, message: MessageOut) -> None:
+def _announce(uow: UnitOfWork, *, conversation_id: int, state: Owner, message: MessageOut) -> None:
     uow.publish(
-        conversation_channel(conversation.id), {"kind": "message", "message": message.model_dump(mode="json")}
+        conversation_channel(conversation_id), {"kind": "message", "message": message.model_dump(mode="json")}
     )
     uow.publish(
         INBOX_CHANNEL,
         {
             "kind": "conversation",
-            "conversation_id": conversation.id,
-            "state": conversation.state,
-            "last_seq": conversation.last_seq,
+            "conversation_id": conversation_id,
+            "state": state.value,
+            "last_seq": message.seq,
         },
     )
     uow.emit(
         MessagePosted(
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             message_id=message.id,
             seq=message.seq,
             author_kind=message.author_kind.value,
@@ -628,11 +730,20 @@ async def _transition(
         "trigger": trigger.value,
         "assignee_id": conversation.assignee_id,
     }
-    message = _append(
-        uow, conversation, author=AuthorKind.SYSTEM, body=text, actor=Actor.system(), meta=system_meta
+    await uow.session.flush()  # the state change is written before the notice takes its seq
+    message = await _append(
+        uow,
+        conversation_id=conversation.id,
+        episode=conversation.episode,
+        state=after,
+        author=AuthorKind.SYSTEM,
+        actor=Actor.system(),
+        data=MessageCreate(body=text),
+        meta=system_meta,
     )
-    await uow.session.flush()
-    _announce(uow, conversation, message_out(message))
+    # keep the loaded object in step with the columns the Core UPDATE just wrote
+    set_committed_value(conversation, "last_seq", message.seq)
+    set_committed_value(conversation, "updated_at", message.created_at)
     observability.TRANSITIONS.labels(after.value).inc()
     uow.emit(
         OwnershipChanged(
@@ -674,7 +785,8 @@ def _log_event(
     )
 
 
-def message_out(message: Message) -> MessageOut:
+def message_out(message: Any) -> MessageOut:
+    """From a ``Message`` or a Core row of the messages table."""
     out = MessageOut.model_validate(message)
     out.author_name = message.meta.get("author_name") if message.meta else None
     return out

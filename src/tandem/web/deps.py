@@ -33,15 +33,26 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 async def resolve_actor(container: Container, token: str | None, conversation_id: int | None) -> Actor:
+    """The actor behind a bearer token, from a short-lived in-process cache when possible."""
     if not token:
         raise AuthenticationError("Send a bearer token: a staff token or this conversation's token.")
-    async with container.uow(write=False) as uow:
-        if token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
-            return await accounts_service.authenticate_token(uow, token=token)
-        if token.startswith(conversation_service.CONVERSATION_TOKEN_PREFIX) and conversation_id is not None:
-            return await conversation_service.authenticate_access_token(
+    if token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
+        actor = container.staff_tokens.get(token)
+        if actor is None:
+            async with container.uow(write=False) as uow:
+                actor = await accounts_service.authenticate_token(uow, token=token)
+            container.staff_tokens.put(token, actor)
+        return actor
+    if token.startswith(conversation_service.CONVERSATION_TOKEN_PREFIX) and conversation_id is not None:
+        actor = container.conversation_tokens.get(token)
+        if actor is not None and actor.conversation_id == conversation_id:
+            return actor
+        async with container.uow(write=False) as uow:  # also decides 404 vs 403 for another conversation
+            actor = await conversation_service.authenticate_access_token(
                 uow, conversation_id=ConversationId(conversation_id), token=token
             )
+        container.conversation_tokens.put(token, actor)
+        return actor
     raise AuthenticationError("This token is not valid here.")
 
 

@@ -19,8 +19,10 @@ async def login(data: LoginRequest, container: ContainerDep) -> TokenOut:
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(container: ContainerDep, actor: StaffActor, credentials: Credentials) -> None:
+    token = credentials.credentials if credentials else ""
     async with container.uow() as uow:
-        await service.logout(uow, token=credentials.credentials if credentials else "")
+        await service.logout(uow, token=token)
+    container.staff_tokens.discard(token)
 
 
 @router.get("/staff/me", response_model=StaffOut)
