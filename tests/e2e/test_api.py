@@ -171,6 +171,7 @@ async def test_handoff_then_agent_joins_and_customer_rates(api: httpx.AsyncClien
     assert rating.status_code == 200
     outcome = (await api.get(f"/api/v1/conversations/{cid}/outcome", headers=bearer(agent))).json()
     assert outcome["resolved_by"] == "human" and outcome["csat"] == 5 and outcome["escalated"]
+    assert outcome["resolved_by_staff_id"] == joined.json()["assignee_id"]
     assert (
         await api.post(f"/api/v1/conversations/{cid}/rating", headers=bearer(token), json={"csat": 9})
     ).status_code == 422

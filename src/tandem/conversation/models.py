@@ -97,7 +97,8 @@ class ConversationOutcome(Base):
     channel: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    resolved_by: Mapped[str | None] = mapped_column(String(20))  # bot | human | abandoned | customer
+    resolved_by: Mapped[str | None] = mapped_column(String(20))  # bot | human | abandoned
+    resolved_by_staff_id: Mapped[int | None] = mapped_column(Integer)
     human_involved: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_trigger: Mapped[str | None] = mapped_column(String(40))

@@ -185,7 +185,8 @@ class OutcomeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     conversation_id: int
-    resolved_by: str | None
+    resolved_by: str | None = Field(description="bot, human or abandoned; null while open.")
+    resolved_by_staff_id: int | None
     human_involved: bool
     escalated: bool
     escalation_trigger: str | None

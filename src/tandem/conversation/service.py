@@ -679,6 +679,7 @@ async def _transition(
         outcome.reopen_count += 1
         outcome.resolved_at = None
         outcome.resolved_by = None
+        outcome.resolved_by_staff_id = None
     elif transition is Transition.REQUEST_HUMAN:
         conversation.tier = max(conversation.tier, 1)
         if not outcome.escalated:
@@ -709,6 +710,7 @@ async def _transition(
             if outcome.human_involved or before is Owner.HUMAN
             else "bot"
         )
+        outcome.resolved_by_staff_id = actor.staff_id
     _log_event(
         uow,
         conversation,

@@ -272,6 +272,7 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("started_at", tandem.core.db.UTCDateTime(), nullable=False),
         sa.Column("resolved_by", sa.String(length=20), nullable=True),
+        sa.Column("resolved_by_staff_id", sa.Integer(), nullable=True),
         sa.Column("human_involved", sa.Boolean(), nullable=False),
         sa.Column("escalated", sa.Boolean(), nullable=False),
         sa.Column("escalation_trigger", sa.String(length=40), nullable=True),
