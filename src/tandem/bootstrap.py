@@ -7,6 +7,7 @@ ones (the bot answering customer messages) are wired here and nowhere else.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -89,7 +90,10 @@ class Container:
         await self.relay.stop()
         await self.queue.stop()
         await self.broker.close()
-        await self.database.dispose()
+        try:
+            await asyncio.wait_for(self.database.dispose(), timeout=10)
+        except TimeoutError:
+            log.warning("database_dispose_timed_out")
         self.started = False
 
 

@@ -58,7 +58,7 @@ class JobQueue(Protocol):
 
     async def start(self) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def stop(self, *, grace_seconds: float = 5.0) -> None: ...
 
 
 class InProcessJobQueue:
@@ -90,6 +90,7 @@ class InProcessJobQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        self._stopping = False
 
     async def submit(self, job: Job) -> None:
         self.registry.require(job.name)
@@ -100,10 +101,18 @@ class InProcessJobQueue:
         return self._queue.qsize() + self._in_flight + len(self._retry_tasks)
 
     async def start(self) -> None:
+        self._stopping = False
         for index in range(self.workers):
             self._tasks.append(asyncio.create_task(self._work(), name=f"tandem-job-worker-{index}"))
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace_seconds: float = 5.0) -> None:
+        """Let running jobs finish (up to ``grace_seconds``), then stop. Jobs not yet started stay in the
+        outbox and are handed out again later; cancelling a job mid-query could leave a database
+        connection that never closes."""
+        self._stopping = True
+        deadline = time.monotonic() + grace_seconds
+        while self._in_flight and time.monotonic() < deadline:  # noqa: ASYNC110 - a counter, not an event
+            await asyncio.sleep(0.01)
         for task in [*self._tasks, *self._retry_tasks]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._retry_tasks, return_exceptions=True)
@@ -121,6 +130,8 @@ class InProcessJobQueue:
     async def _work(self) -> None:
         while True:
             job = await self._queue.get()
+            if self._stopping:
+                return
             self._in_flight += 1
             try:
                 await self._run(job)
