@@ -7,19 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
-from tandem.settings import load_settings
+from tandem.cli.common import console, err, settings_or_exit
 
 if TYPE_CHECKING:
     from tandem.bench.api import ApiBenchResult
 
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
-
-console = Console()
-err = Console(stderr=True)
 
 
 @bench_app.command("api")
@@ -59,12 +54,7 @@ def bench_api(
 
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        configured = load_settings().database_url
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        err.print(f"[red]Configuration error[/red] in {'.'.join(map(str, first['loc']))}: {first['msg']}")
-        raise typer.Exit(2) from None
+    configured = settings_or_exit().database_url
     postgres_url = postgres_url_to_bench(database_url=database_url, configured_url=configured)
     try:
         with err.status("Starting the benchmark...") as status:

@@ -10,7 +10,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
@@ -19,12 +18,13 @@ from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container, build_container
 from tandem.cli.bench import bench_app
+from tandem.cli.common import console, err, settings_or_exit
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate
 from tandem.core.errors import TandemError
 from tandem.core.ids import ConversationId
-from tandem.settings import Settings, load_settings
+from tandem.settings import Settings
 
 app = typer.Typer(
     name="tandem",
@@ -42,23 +42,11 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(bench_app, name="bench")
 
-console = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 
 DatabaseUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL; default: TANDEM_DATABASE_URL or SQLite.")
 ]
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        err.print(f"[red]Configuration error[/red] in {field or 'settings'}: {first['msg']}")
-        raise typer.Exit(2) from None
 
 
 def run_with_container(
@@ -114,7 +102,7 @@ def serve(
 
     from tandem.web.app import create_app
 
-    settings = _settings(
+    settings = settings_or_exit(
         host=host, port=port, database_url=database_url, redis_url=redis_url, demo=demo, log_level=log_level
     )
     console.print(
@@ -136,7 +124,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Apply every pending migration."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> str | None:
         return await migrate.current_revision(container.database)
@@ -148,7 +136,7 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 @db_app.command("current")
 def db_current(database_url: DatabaseUrl = None) -> None:
     """Show the schema revision and whether it is the newest."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> str | None:
         return await migrate.current_revision(container.database)
@@ -164,7 +152,7 @@ def demo_seed(database_url: DatabaseUrl = None) -> None:
     """Create the demo store, its customers and orders, and the demo staff (only if not there yet)."""
     from tandem.bootstrap import DEMO_PASSWORD, seed_demo
 
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
     run_with_container(settings, seed_demo)
     console.print(f"Demo ready. Staff log in as admin@tandem.example / {DEMO_PASSWORD}.")
 
@@ -194,7 +182,7 @@ def staff_create(
         first = exc.errors()[0]
         err.print(f"[red]Error:[/red] {first['loc'][0]}: {first['msg']}")
         raise typer.Exit(2) from None
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> Any:
         async with container.uow() as uow:
@@ -207,7 +195,7 @@ def staff_create(
 @staff_app.command("list")
 def staff_list(database_url: DatabaseUrl = None) -> None:
     """List staff accounts."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> Any:
         async with container.uow(write=False) as uow:
@@ -235,7 +223,7 @@ def conversations_list(
     database_url: DatabaseUrl = None,
 ) -> None:
     """The newest conversations."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> Any:
         async with container.uow(write=False) as uow:
@@ -263,7 +251,7 @@ def conversations_show(
     conversation_id: Annotated[int, typer.Argument(min=1)], database_url: DatabaseUrl = None
 ) -> None:
     """One conversation with its transcript (private notes included) and event log."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> Any:
         cid = ConversationId(conversation_id)
@@ -302,7 +290,7 @@ def conversations_close(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Resolve a conversation."""
-    settings = _settings(database_url=database_url)
+    settings = settings_or_exit(database_url=database_url)
 
     async def work(container: Container) -> Any:
         async with container.uow() as uow:
