@@ -226,3 +226,26 @@ async def test_unexpected_error_is_a_generic_500_without_internals(
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"
     assert "SELECT" not in response.text and "Traceback" not in response.text
+
+
+async def test_chunked_body_over_the_limit_is_413(api: httpx.AsyncClient) -> None:
+    async def chunks():
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    response = await api.post(
+        "/api/v1/conversations", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+async def test_text_that_cannot_be_stored_is_422(api: httpx.AsyncClient) -> None:
+    cid, token = await start_conversation(api)
+    raw = b'{"body": "broken \\ud800 text"}'
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages",
+        content=raw,
+        headers={**bearer(token), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "Unicode" in response.json()["detail"]

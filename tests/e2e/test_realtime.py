@@ -197,7 +197,13 @@ async def test_bot_answers_live_and_talk_to_an_agent_hands_off(live_server: Live
                 json.dumps({"type": "message", "body": "Where is ORD-10004?", "client_message_id": "q1"})
             )
             frames = await _receive_until(ws, lambda f: f.get("message", {}).get("author_kind") == "bot")
-            assert "ORD-10004" in frames[-1]["message"]["body"]
+            assert "e-mail" in frames[-1]["message"]["body"]
+            assert "trace" not in frames[-1]["message"]["meta"]  # the bot's reasoning stays internal
+            await ws.send(
+                json.dumps({"type": "message", "body": "tom@example.com", "client_message_id": "q1b"})
+            )
+            frames = await _receive_until(ws, lambda f: f.get("message", {}).get("author_kind") == "bot")
+            assert "ORD-10004 has been placed" in frames[-1]["message"]["body"]
             await ws.send(
                 json.dumps(
                     {"type": "message", "body": "let me talk to a real person", "client_message_id": "q2"}
@@ -213,3 +219,19 @@ async def test_bot_answers_live_and_talk_to_an_agent_hands_off(live_server: Live
             )
         ).json()
         assert outcome["escalation_trigger"] == "customer_request"
+
+
+async def test_logging_out_closes_the_staff_socket_within_seconds(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        cid, _ = await start_conversation(client)
+        agent = await staff_token(client)
+        async with websockets.connect(
+            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={agent}"
+        ) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            assert (await client.post("/api/v1/auth/logout", headers=bearer(agent))).status_code == 204
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(8):
+                    while True:
+                        await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

@@ -26,7 +26,7 @@ async def _bodies(container: Container, cid: ConversationId) -> list[tuple[str, 
 
 
 async def test_turn_run_twice_answers_once(demo_container: Container) -> None:
-    cid = await _start_without_bot(demo_container, "where is ORD-10002")
+    cid = await _start_without_bot(demo_container, "where is ORD-10002? maya@example.com")
     for _ in range(2):
         await bot_service.take_turn(
             demo_container.uow, responder=demo_container.responder, conversation_id=cid, seq=1

@@ -307,3 +307,73 @@ async def test_bot_retry_after_a_takeover_returns_its_original_reply(container: 
         await service.assign(uow, actor=agent, conversation_id=cid)
     retry = await _post(container, Actor.bot(), cid, "Here you go", "bot:1")
     assert not retry.created and retry.message.id == first.message.id
+
+
+async def test_bot_handoff_decided_before_a_close_does_not_reopen(container: Container) -> None:
+    cid, customer = await _start(container)
+    async with container.uow() as uow:
+        await service.close(uow, actor=customer, conversation_id=cid)
+    with pytest.raises(NotOwnerError):
+        async with container.uow() as uow:
+            await service.request_human(uow, actor=Actor.bot(), conversation_id=cid, trigger=Trigger.BOT_RULE)
+    async with container.uow(write=False) as uow:
+        conversation = await service.access_conversation(uow, actor=Actor.system(), conversation_id=cid)
+    assert conversation.state is Owner.RESOLVED and conversation.episode == 1
+
+
+async def test_widget_signature_verifies_only_the_signed_identity(container: Container) -> None:
+    import hashlib
+    import hmac
+
+    agent = await _staff(container)
+    async with container.uow() as uow:
+        victim = await service.start_conversation(
+            uow, actor=agent, data=ConversationCreate(customer=IdentityClaims(external_id="victim-42"))
+        )
+    signature = hmac.new(b"s3cret", b"attacker@example.com", hashlib.sha256).hexdigest()
+    async with container.uow() as uow:
+        attacker = await service.start_conversation(
+            uow,
+            actor=None,
+            identity_secret="s3cret",
+            data=ConversationCreate(
+                customer=IdentityClaims(email="attacker@example.com", external_id="victim-42"),
+                identity_signature=signature,
+            ),
+        )
+    assert attacker.conversation.customer_id != victim.conversation.customer_id
+
+
+async def test_a_client_id_is_no_key_to_someone_elses_message(container: Container) -> None:
+    from tandem.conversation.errors import ClientIdTakenError
+    from tandem.core.errors import InvalidInputError
+
+    agent = await _staff(container)
+    cid, customer = await _start(container)
+    async with container.uow() as uow:
+        await service.post_message(
+            uow,
+            actor=agent,
+            conversation_id=cid,
+            data=MessageCreate(body="fraud suspected", private=True, client_message_id="note-1"),
+        )
+    with pytest.raises(ClientIdTakenError):
+        await _post(container, customer, cid, "hello", "note-1")
+    with pytest.raises(InvalidInputError):
+        await _post(container, customer, cid, "hello", "bot:2")
+
+
+async def test_customers_do_not_see_the_bots_trace(container: Container) -> None:
+    cid, customer = await _start(container)
+    container.uow.relay = None
+    async with container.uow() as uow:
+        await service.post_message(
+            uow,
+            actor=Actor.bot(),
+            conversation_id=cid,
+            data=MessageCreate(body="Hi!"),
+            meta={"trace": {"decision": "greeting"}},
+        )
+    as_customer = await _messages(container, customer, cid)
+    as_staff = await _messages(container, Actor.system(), cid)
+    assert "trace" not in as_customer[0].meta and as_staff[0].meta["trace"]["decision"] == "greeting"

@@ -123,3 +123,37 @@ def test_ttl_cache_forgets_after_its_lifetime_and_evicts_the_oldest() -> None:
     assert cache.get("a") is None and cache.get("c") == 3
     now[0] = 5.0
     assert cache.get("b") is None and len(cache) == 1
+
+
+async def test_a_failing_acknowledgement_does_not_kill_the_worker() -> None:
+    registry = JobRegistry()
+    done: list[int] = []
+
+    async def work(payload: dict[str, Any]) -> None:
+        done.append(payload["n"])
+
+    async def broken_ack(job: Job) -> None:
+        raise OSError("database went away")
+
+    registry.register("test.work", work)
+    queue = InProcessJobQueue(registry, workers=1, on_success=broken_ack)
+    await queue.start()
+    for n in range(3):
+        await queue.submit(Job("test.work", {"n": n}, outbox_id=n + 1))
+    await queue.drain()
+    await queue.stop()
+    assert done == [0, 1, 2]
+
+
+async def test_a_job_already_held_is_not_queued_twice() -> None:
+    registry = JobRegistry()
+    runs: list[int] = []
+
+    async def work(payload: dict[str, Any]) -> None:
+        runs.append(1)
+
+    registry.register("test.work", work)
+    queue = InProcessJobQueue(registry, workers=0)
+    await queue.submit(Job("test.work", {}, outbox_id=7))
+    await queue.submit(Job("test.work", {}, outbox_id=7))  # the sweeper finds the same row again
+    assert queue.holds(7) and queue.depth() == 1

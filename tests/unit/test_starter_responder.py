@@ -14,7 +14,18 @@ from tandem.customers.crm import CrmLookup, CustomerProfile, OrderSummary
 
 class FakeCrm:
     async def find_profile(self, lookup: CrmLookup) -> CustomerProfile | None:
-        return None
+        if lookup.order_number != "ORD-12345":
+            return None
+        return CustomerProfile(
+            external_id="LL-1",
+            name="Maya",
+            email="maya@example.com",
+            phone=None,
+            membership="gold",
+            premium_subscription=False,
+            customer_since=None,
+            lifetime_value=Decimal("0"),
+        )
 
     async def find_order(self, order_number: str) -> OrderSummary | None:
         if order_number != "ORD-12345":
@@ -65,10 +76,23 @@ def test_ordinary_questions_with_those_words_are_not_requests(text: str) -> None
     assert not HUMAN_REQUEST.search(text)
 
 
-async def test_order_number_is_answered_from_the_crm() -> None:
+async def test_order_status_needs_the_e_mail_on_the_order() -> None:
     reply = await StarterResponder(FakeCrm()).respond(_turn("where is order 12345?"))
+    assert reply.text is not None and "e-mail" in reply.text and "TRK1" not in reply.text
+    assert reply.trace["decision"] == "order_needs_email" and not reply.handoff
+
+
+async def test_order_is_answered_once_the_e_mail_matches() -> None:
+    history = (TurnMessage("customer", "where is order 12345?", 1), TurnMessage("bot", "please send", 2))
+    reply = await StarterResponder(FakeCrm()).respond(_turn("it's Maya@Example.com", history))
     assert reply.text is not None and "DHL" in reply.text and "TRK1" in reply.text
-    assert reply.trace["decision"] == "order_status" and not reply.handoff
+    assert reply.trace["decision"] == "order_status"
+
+
+async def test_someone_elses_e_mail_does_not_unlock_the_order() -> None:
+    reply = await StarterResponder(FakeCrm()).respond(_turn("ORD-12345 thief@example.net"))
+    assert reply.text is not None and "TRK1" not in reply.text
+    assert reply.trace["decision"] == "order_needs_email"
 
 
 async def test_unknown_order_number_is_said_plainly() -> None:

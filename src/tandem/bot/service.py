@@ -57,7 +57,9 @@ async def take_turn(
                     uow,
                     actor=bot,
                     conversation_id=cid,
-                    data=MessageCreate(body=reply.text, client_message_id=f"bot:{seq}"),
+                    data=MessageCreate(
+                        body=reply.text, client_message_id=f"{conversation_service.BOT_CLIENT_ID_PREFIX}{seq}"
+                    ),
                     meta={"trace": reply.trace, "in_reply_to": seq},
                 )
             if reply.handoff:

@@ -19,3 +19,9 @@ class NotOwnerError(ConflictError):
     """The bot (or an agent) tried to write while someone else owns the conversation."""
 
     code = "not_owner"
+
+
+class ClientIdTakenError(ConflictError):
+    """A client message id already names someone else's message in this conversation."""
+
+    code = "client_message_id_taken"

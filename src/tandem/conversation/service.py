@@ -19,6 +19,7 @@ from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, ActorKind, Role
 from tandem.conversation import repository
 from tandem.conversation.errors import (
+    ClientIdTakenError,
     ConversationNotFoundError,
     ConversationResolvedError,
     MessageTooLongError,
@@ -49,12 +50,23 @@ from tandem.core.errors import AuthenticationError, InvalidInputError, Permissio
 from tandem.core.ids import ConversationId, CustomerId, StaffId, new_token
 from tandem.core.uow import UnitOfWork
 from tandem.customers import service as customers_service
+from tandem.customers.schemas import IdentityKind
 
 BOT_TURN_JOB = "bot.take_turn"
+BOT_CLIENT_ID_PREFIX = "bot:"
+"""Client ids of the bot's replies (``bot:{seq}``); nobody else may use them."""
 """Job enqueued for every customer message while the bot owns the conversation (handler wired in bootstrap)."""
 
 INBOX_CHANNEL = "inbox"
 CONVERSATION_TOKEN_PREFIX = "tdc_"
+
+
+CUSTOMER_META_KEYS = frozenset({"event", "from", "to", "transition", "author_name"})
+"""The parts of a message's metadata a customer may see; the bot's trace and the like stay internal."""
+
+
+def customer_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in meta.items() if key in CUSTOMER_META_KEYS}
 
 
 def conversation_channel(conversation_id: int) -> str:
@@ -83,14 +95,24 @@ async def start_conversation(
 ) -> ConversationStartedOut:
     """Open a conversation owned by the bot. Staff and API integrations assert identities; a widget
     proves one with an HMAC signature of the e-mail or external id."""
-    identifier = data.customer.email or data.customer.external_id or ""
-    verified = bool(actor and actor.is_staff) or customers_service.verify_identity_signature(
-        secret=identity_secret, identifier=identifier, signature=data.identity_signature
-    )
-    if data.identity_signature and not verified:
-        raise AuthenticationError("The identity signature does not match; the visitor stays unverified.")
+    verified_kinds: set[IdentityKind] = set()
+    if actor is not None and actor.is_staff:
+        verified_kinds = set(IdentityKind)  # staff and server-side integrations assert every identity
+    elif data.identity_signature:
+        # the widget's signature covers exactly one identifier: the e-mail, else the external id
+        signed_kind = IdentityKind.EMAIL if data.customer.email else IdentityKind.EXTERNAL
+        identifier = data.customer.email or data.customer.external_id or ""
+        if not customers_service.verify_identity_signature(
+            secret=identity_secret, identifier=identifier, signature=data.identity_signature
+        ):
+            raise AuthenticationError("The identity signature does not match; the visitor stays unverified.")
+        verified_kinds = {signed_kind}
     customer_id, widget_token = await customers_service.resolve_customer(
-        uow, claims=data.customer, verified=verified, locale=data.locale, widget_token=data.widget_token
+        uow,
+        claims=data.customer,
+        verified_kinds=verified_kinds,
+        locale=data.locale,
+        widget_token=data.widget_token,
     )
     now = uow.clock.now()
     token = CONVERSATION_TOKEN_PREFIX + new_token()
@@ -119,7 +141,9 @@ async def start_conversation(
             started_at=now,
         )
     )
-    _log_event(uow, conversation, "started", actor=actor or Actor.system(), data={"verified": verified})
+    _log_event(
+        uow, conversation, "started", actor=actor or Actor.system(), data={"verified": sorted(verified_kinds)}
+    )
     uow.emit(
         ConversationStarted(conversation_id=conversation.id, channel=conversation.channel, locale=data.locale)
     )
@@ -157,7 +181,10 @@ async def access_conversation(
     uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId
 ) -> ConversationOut:
     actor.require_conversation(conversation_id)
-    return await _out(uow, await _require(uow, conversation_id))
+    out = await _out(uow, await _require(uow, conversation_id))
+    if actor.is_customer:
+        out.tags = []  # internal labels
+    return out
 
 
 async def list_conversations(
@@ -198,7 +225,11 @@ async def list_messages(
         limit=limit,
         include_private=actor.kind is not ActorKind.CUSTOMER,
     )
-    return [message_out(row) for row in rows]
+    messages = [message_out(row) for row in rows]
+    if actor.is_customer:
+        for message in messages:
+            message.meta = customer_meta(message.meta)
+    return messages
 
 
 async def list_events(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> list[EventOut]:
@@ -240,6 +271,14 @@ async def post_message(
     author = _author_kind(actor)
     if data.private and author is not AuthorKind.AGENT:
         raise PermissionDeniedError("Only staff can write private notes.")
+    if (
+        data.client_message_id
+        and data.client_message_id.startswith(BOT_CLIENT_ID_PREFIX)
+        and author is not (AuthorKind.BOT)
+    ):
+        raise InvalidInputError(
+            f"client_message_id values starting with '{BOT_CLIENT_ID_PREFIX}' are reserved."
+        )
     extra = dict(meta or {})
     if actor.name and author in (AuthorKind.AGENT, AuthorKind.BOT):
         extra.setdefault("author_name", actor.name)
@@ -290,7 +329,7 @@ async def _post_message_fast(
         existing = await repository.get_message_by_client_id(
             uow.session, conversation_id=conversation_id, client_message_id=data.client_message_id or ""
         )
-        return PostedMessage(message=message_out(existing), created=False)
+        return _retried(existing, author=author, actor=actor)
     out = MessageOut(id=message_id, author_name=meta.get("author_name"), **values)
     _stored(uow, conversation_id=conversation_id, state=state, message=out)
     return PostedMessage(message=out, created=True)
@@ -315,7 +354,7 @@ async def _post_message_checked(
             uow.session, conversation_id=conversation_id, client_message_id=data.client_message_id
         )
         if existing is not None:
-            return PostedMessage(message=message_out(existing), created=False)
+            return _retried(existing, author=author, actor=actor)
     state = Owner(target.state)
     if state is Owner.RESOLVED:
         raise ConversationResolvedError(
@@ -349,6 +388,19 @@ async def _post_message_checked(
         meta=meta,
     )
     return PostedMessage(message=out, created=True)
+
+
+def _retried(existing: Any, *, author: AuthorKind, actor: Actor) -> PostedMessage:
+    """The stored copy of a retried message, but only for its own author: a client id is no key to
+    someone else's message (a private note, or the bot's reply)."""
+    same_author = existing.author_kind == author.value and (
+        author is not AuthorKind.AGENT or existing.author_id == actor.staff_id
+    )
+    if not same_author:
+        raise ClientIdTakenError(
+            "This client_message_id is already used in this conversation; use a new one."
+        )
+    return PostedMessage(message=message_out(existing), created=False)
 
 
 def _stored(uow: UnitOfWork, *, conversation_id: int, state: Owner, message: MessageOut) -> None:
@@ -408,6 +460,9 @@ async def request_human(
     again while waiting or with a human changes nothing."""
     actor.require_conversation(conversation_id)
     conversation = await _lock(uow, conversation_id)
+    if actor.kind is ActorKind.BOT and Owner(conversation.state) is not Owner.BOT:
+        # the bot decided while it still owned the conversation; someone else has it (or closed it) now
+        raise NotOwnerError(f"The bot cannot hand off: the conversation is '{conversation.state}'.")
     if Owner(conversation.state) is Owner.RESOLVED:
         await _transition(uow, conversation, Transition.REOPEN, actor=actor, trigger=trigger, reason=reason)
     if Owner(conversation.state) is Owner.BOT:
@@ -700,16 +755,12 @@ async def _transition(
         conversation.tier = 0
     elif transition is Transition.RESOLVE:
         conversation.resolved_at = now
-        abandoned = bool(details.get("abandoned")) or (before is Owner.WAITING and actor.is_customer)
+        # Leaving the queue is abandonment whoever records it (the customer, or a timeout of the system).
+        abandoned = bool(details.get("abandoned")) or (before is Owner.WAITING and not actor.is_staff)
         details["abandoned"] = abandoned
         outcome.resolved_at = now
-        outcome.resolved_by = (
-            "abandoned"
-            if abandoned
-            else "human"
-            if outcome.human_involved or before is Owner.HUMAN
-            else "bot"
-        )
+        human = outcome.human_involved or before is Owner.HUMAN or actor.is_staff
+        outcome.resolved_by = "abandoned" if abandoned else "human" if human else "bot"
         outcome.resolved_by_staff_id = actor.staff_id
     _log_event(
         uow,

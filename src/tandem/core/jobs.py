@@ -56,6 +56,10 @@ class JobQueue(Protocol):
 
     def depth(self) -> int: ...
 
+    def holds(self, outbox_id: int) -> bool:
+        """True while this process has the job queued, running or waiting to retry."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self, *, grace_seconds: float = 5.0) -> None: ...
@@ -91,14 +95,22 @@ class InProcessJobQueue:
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._stopping = False
+        self._held: set[int] = set()
 
     async def submit(self, job: Job) -> None:
         self.registry.require(job.name)
+        if job.outbox_id is not None:
+            if job.outbox_id in self._held:
+                return  # already here: the sweeper must not run it twice
+            self._held.add(job.outbox_id)
         self._queue.put_nowait(job)
         observability.JOB_QUEUE_DEPTH.set(self.depth())
 
     def depth(self) -> int:
         return self._queue.qsize() + self._in_flight + len(self._retry_tasks)
+
+    def holds(self, outbox_id: int) -> bool:
+        return outbox_id in self._held
 
     async def start(self) -> None:
         self._stopping = False
@@ -135,11 +147,22 @@ class InProcessJobQueue:
             self._in_flight += 1
             try:
                 await self._run(job)
+            except Exception:  # a worker must outlive any one job, its bookkeeping included
+                log.exception("job_worker_error", job=job.name)
             finally:
                 self._in_flight -= 1
                 observability.JOB_QUEUE_DEPTH.set(self.depth())
 
     async def _run(self, job: Job) -> None:
+        finished = True
+        try:
+            finished = await self._attempt(job)
+        finally:
+            if finished and job.outbox_id is not None:
+                self._held.discard(job.outbox_id)
+
+    async def _attempt(self, job: Job) -> bool:
+        """Run once; True when the job is finished (done or dead), False when a retry is scheduled."""
         handler = self.registry.require(job.name)
         started = time.perf_counter()
         try:
@@ -152,13 +175,14 @@ class InProcessJobQueue:
             if job.attempt >= self.max_attempts:
                 if self.on_dead is not None:
                     await self.on_dead(job, f"{type(exc).__name__}: {exc}")
-                return
+                return True
             self._schedule_retry(job)
-            return
+            return False
         observability.JOBS.labels(job.name, "ok").inc()
         observability.JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
         if self.on_success is not None:
             await self.on_success(job)
+        return True
 
     def _schedule_retry(self, job: Job) -> None:
         delay = self.base_delay * (2 ** (job.attempt - 1)) * (0.5 + random.random())

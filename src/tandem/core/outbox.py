@@ -51,7 +51,7 @@ def insert_outbox_row(dialect: str, values: dict[str, Any]) -> Any:
 
 class OutboxRelay:
     def __init__(
-        self, database: Database, queue: JobQueue, clock: Clock, *, visibility_seconds: float = 60.0
+        self, database: Database, queue: JobQueue, clock: Clock, *, visibility_seconds: float = 300.0
     ) -> None:
         self.database = database
         self.queue = queue
@@ -102,6 +102,8 @@ class OutboxRelay:
                         )
                         .order_by(OutboxRow.id)
                         .limit(500)
+                        # several instances sweep the same table: each row goes to one of them
+                        .with_for_update(skip_locked=True)
                     )
                 )
                 .scalars()
@@ -109,6 +111,8 @@ class OutboxRelay:
             )
             jobs = []
             for row in rows:
+                if self.queue.holds(row.id):
+                    continue  # still queued or running here, merely slow
                 row.dispatched_at = now
                 row.attempts += 1
                 jobs.append(Job(row.job_name, row.payload, row.id, row.dedupe_key, attempt=row.attempts + 1))

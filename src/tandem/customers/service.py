@@ -17,7 +17,7 @@ from tandem.core.ids import CustomerId, new_token
 from tandem.core.uow import UnitOfWork
 from tandem.customers import repository
 from tandem.customers.models import Customer, CustomerIdentity
-from tandem.customers.schemas import CustomerOut, IdentityClaims, IdentityOut
+from tandem.customers.schemas import CustomerOut, IdentityClaims, IdentityKind, IdentityOut
 
 
 def _hash(token: str) -> str:
@@ -36,16 +36,21 @@ async def resolve_customer(
     uow: UnitOfWork,
     *,
     claims: IdentityClaims,
-    verified: bool,
+    verified_kinds: set[IdentityKind],
     locale: str | None = None,
     widget_token: str | None = None,
 ) -> tuple[CustomerId, str | None]:
-    """The customer this conversation belongs to, and a new widget token when one was minted."""
+    """The customer this conversation belongs to, and a new widget token when one was minted.
+
+    Only the identities in ``verified_kinds`` were proven; only they may find an existing customer or be
+    stored as verified. The other claims are kept as unverified hints.
+    """
     session = uow.session
-    pairs = [(kind.value, value) for kind, value in claims.normalised()]
+    pairs = [(kind.value, value, kind in verified_kinds) for kind, value in claims.normalised()]
+    proven = [(kind, value) for kind, value, verified in pairs if verified]
     customer: Customer | None = None
-    if verified and pairs:
-        matches = await repository.find_verified(session, pairs)
+    if proven:
+        matches = await repository.find_verified(session, proven)
         if matches:
             customer = await repository.get_customer(session, matches[0].customer_id)
     if customer is None and widget_token:
@@ -61,7 +66,7 @@ async def resolve_customer(
         await session.flush()
     elif claims.name and not customer.display_name:
         customer.display_name = claims.name
-    for kind, value in pairs:
+    for kind, value, verified in pairs:
         if not await repository.identity_exists(session, customer_id=customer.id, kind=kind, value=value):
             taken = verified and bool(await repository.find_verified(session, [(kind, value)]))
             session.add(

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -135,6 +135,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 "service_unavailable", "The database is not reachable right now. Retry in a few seconds."
             ),
             {"Retry-After": "2"},
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _clash(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests created the same thing at the same moment; nothing was stored by this one.
+        log.warning("write_conflict", error=type(exc.orig).__name__ if exc.orig else "IntegrityError")
+        return _json(
+            409,
+            error_body("write_conflict", "Another request changed the same data at the same time. Retry."),
         )
 
     @app.exception_handler(DataError)

@@ -10,16 +10,13 @@ import time
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem.core import observability
 from tandem.core.ids import new_request_id
 
 log = structlog.get_logger("tandem.http")
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class RequestContextMiddleware:
@@ -61,7 +58,10 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    # an HTTPException passes through FastAPI's body parsing (which turns anything else into 400)
+                    raise HTTPException(
+                        413, f"The request body is larger than {self.max_body_bytes:,} bytes."
+                    )
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -74,10 +74,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except _BodyTooLarge:
+        except HTTPException as exc:  # raised by limited_receive outside FastAPI's handlers (e.g. a raw read)
             if not status_holder["started"]:
-                await self._too_large(send, request_id)
-            status_holder["status"] = 413
+                await self._send_json(
+                    send, exc.status_code, request_id, {"code": "payload_too_large", "detail": exc.detail}
+                )
+            status_holder["status"] = exc.status_code
         except Exception as exc:
             # The last line of defence, inside the request context so the 500 keeps its request id.
             log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)

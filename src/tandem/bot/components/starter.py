@@ -12,7 +12,7 @@ import re
 import time
 
 from tandem.bot.types import BotReply, BotTurn
-from tandem.customers.crm import CrmConnector, OrderSummary
+from tandem.customers.crm import CrmConnector, CrmLookup, OrderSummary
 
 HUMAN_REQUEST = re.compile(
     r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(agent|human|person|someone|representative|operator|"
@@ -42,8 +42,8 @@ STATUS_TEXT = {
 }
 
 FALLBACK = (
-    "Sorry, I didn't catch that. I can check an order if you send its number (for example ORD-10001), "
-    'or you can type "agent" to reach a person.'
+    "Sorry, I didn't catch that. I can check an order if you send its number (for example ORD-10001) and the "
+    'e-mail address used for it, or you can type "agent" to reach a person.'
 )
 
 
@@ -79,15 +79,25 @@ class StarterResponder:
                 handoff_reason="explicit request for a human",
                 handoff_trigger="customer_request",
             )
-        match = ORDER_NUMBER.search(text)
+        match = ORDER_NUMBER.search(text) or _order_in_history(turn)
         if match and self.crm is not None:
-            order = await self.crm.find_order(f"ORD-{match.group(1)}")
-            trace["decision"] = "order_status" if order else "order_not_found"
-            if order is not None:
-                return BotReply(describe_order(order) + " Is there anything else I can help with?")
-            return BotReply(
-                f"I couldn't find order ORD-{match.group(1)}. Please check the number on your confirmation e-mail."
-            )
+            number = f"ORD-{match.group(1)}"
+            profile = await self.crm.find_profile(CrmLookup(order_number=number))
+            order = await self.crm.find_order(number)
+            if order is None or profile is None:
+                trace["decision"] = "order_not_found"
+                return BotReply(
+                    f"I couldn't find order {number}. Please check the number on your confirmation e-mail."
+                )
+            if not _proves_ownership(turn, profile.email):
+                # An order number alone is guessable; the e-mail on the order proves it is theirs.
+                trace["decision"] = "order_needs_email"
+                return BotReply(
+                    f"I can check {number} for you. To protect your privacy, please send the e-mail address "
+                    "used for the order."
+                )
+            trace["decision"] = "order_status"
+            return BotReply(describe_order(order) + " Is there anything else I can help with?")
         if GREETING.search(text):
             trace["decision"] = "greeting"
             return BotReply(
@@ -104,6 +114,32 @@ class StarterResponder:
                 None, handoff=True, handoff_reason=f"bot did not understand {misunderstood} times in a row"
             )
         return BotReply(FALLBACK)
+
+
+EMAIL = re.compile(r"[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[A-Za-z]{2,}")
+
+
+def _customer_texts(turn: BotTurn) -> list[str]:
+    return [turn.text, *[m.body for m in turn.history if m.author == "customer"]]
+
+
+def _order_in_history(turn: BotTurn) -> re.Match[str] | None:
+    """The order number the customer gave earlier, when this turn only brings the e-mail."""
+    if not EMAIL.search(turn.text):
+        return None
+    for message in reversed(turn.history):
+        if message.author == "customer" and (found := ORDER_NUMBER.search(message.body)):
+            return found
+    return None
+
+
+def _proves_ownership(turn: BotTurn, order_email: str | None) -> bool:
+    if not order_email:
+        return False
+    wanted = order_email.strip().lower()
+    if turn.customer_email and turn.customer_email.strip().lower() == wanted:
+        return True
+    return any(found.lower() == wanted for text in _customer_texts(turn) for found in EMAIL.findall(text))
 
 
 def _recent_bot_turns(turn: BotTurn) -> list[str]:

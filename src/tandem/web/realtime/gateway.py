@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter()
 
 REPLAY_PAGE = 500
+REVALIDATE_SECONDS = 5.0  # how soon a revoked token loses its open sockets
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 
 
@@ -61,7 +62,7 @@ async def conversation_live(websocket: WebSocket, conversation_id: int, after_se
         await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
         return
     await websocket.accept()
-    session = LiveSession(container, websocket, actor, conversation_id, after_seq)
+    session = LiveSession(container, websocket, actor, token, conversation_id, after_seq)
     role = "staff" if actor.is_staff else "customer"
     observability.WEBSOCKETS.labels(role).inc()
     try:
@@ -77,9 +78,16 @@ def _bearer(websocket: WebSocket) -> str | None:
 
 class LiveSession:
     def __init__(
-        self, container: Container, websocket: WebSocket, actor: Actor, conversation_id: int, after_seq: int
+        self,
+        container: Container,
+        websocket: WebSocket,
+        actor: Actor,
+        token: str | None,
+        conversation_id: int,
+        after_seq: int,
     ) -> None:
         self.container = container
+        self.token = token
         self.websocket = websocket
         self.actor = actor
         self.conversation_id = conversation_id
@@ -111,17 +119,35 @@ class LiveSession:
 
     async def _forward(self, subscription: Any) -> None:
         iterator = subscription.__aiter__()
-        idle = self.container.settings.ws_ping_seconds
+        checks = 0
+        idle_catch_up_every = max(1, round(self.container.settings.ws_ping_seconds / REVALIDATE_SECONDS))
+        # The first check comes after one second: it also covers a broker subscription that was still
+        # being confirmed (Redis) while the gap was replayed.
+        timeout = 1.0
         while True:
             try:
-                signal = await asyncio.wait_for(iterator.__anext__(), timeout=idle)
+                signal = await asyncio.wait_for(iterator.__anext__(), timeout=timeout)
             except TimeoutError:
-                await self._catch_up()  # recovers a signal lost in the broker
+                if not await self._still_allowed():
+                    await self.websocket.close(code=4401, reason="token revoked or expired")
+                    return
+                if checks % idle_catch_up_every == 0:
+                    await self._catch_up()  # recovers a signal lost in the broker
+                checks += 1
+                timeout = REVALIDATE_SECONDS
                 continue
             except StopAsyncIteration:
                 return
             if signal.get("kind") == "message":
                 await self._deliver(signal["message"])
+
+    async def _still_allowed(self) -> bool:
+        """A logged-out, expired or deactivated token ends the socket within seconds, not at reconnect."""
+        try:
+            await resolve_actor(self.container, self.token, self.conversation_id)
+        except (AuthenticationError, PermissionDeniedError, NotFoundError):
+            return False
+        return True
 
     async def _deliver(self, raw: dict[str, Any]) -> None:
         async with self.catch_up_lock:
@@ -129,8 +155,11 @@ class LiveSession:
             if seq <= self.last_sent:
                 return  # duplicate or already replayed
             if seq == self.last_sent + 1:
-                if not raw.get("private") or self.staff:
+                if self.staff:
                     await self._send({"type": "message", "message": raw})
+                elif not raw.get("private"):
+                    customer = {**raw, "meta": conversation_service.customer_meta(raw.get("meta") or {})}
+                    await self._send({"type": "message", "message": customer})
                 self.last_sent = seq
                 return
         await self._catch_up()
@@ -245,7 +274,19 @@ async def inbox_live(websocket: WebSocket) -> None:
                 await websocket.receive_text()
 
     async def forward() -> None:
-        async for signal in subscription:
+        iterator = subscription.__aiter__()
+        while True:
+            try:
+                signal = await asyncio.wait_for(iterator.__anext__(), timeout=REVALIDATE_SECONDS)
+            except TimeoutError:
+                try:
+                    await resolve_actor(container, token, None)
+                except AuthenticationError:
+                    await websocket.close(code=4401, reason="token revoked or expired")
+                    return
+                continue
+            except StopAsyncIteration:
+                return
             await websocket.send_text(json.dumps(signal, separators=(",", ":")))
 
     tasks = {asyncio.create_task(drain_client()), asyncio.create_task(forward())}
