@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=2, ge=0, le=64, description="In-process job workers (0: none).")
     outbox_sweep_seconds: float = Field(default=5.0, gt=0)
     ws_ping_seconds: float = Field(default=20.0, gt=0)
-    cors_origins: list[str] = Field(default_factory=list)
+    metrics_token: str | None = Field(
+        default=None, description="Bearer token for /metrics from other hosts (loopback needs none)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -249,3 +249,15 @@ async def test_text_that_cannot_be_stored_is_422(api: httpx.AsyncClient) -> None
     )
     assert response.status_code == 422
     assert "Unicode" in response.json()["detail"]
+
+
+async def test_metrics_need_the_token_from_another_host(demo_container: Container) -> None:
+    from tandem.web.app import create_app
+
+    demo_container.settings.metrics_token = "scrape-me"
+    app = create_app(demo_container, manage=False)
+    remote = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=remote, base_url="http://t") as client:
+        assert (await client.get("/metrics")).status_code == 403
+        assert (await client.get("/metrics", headers=bearer("wrong"))).status_code == 403
+        assert (await client.get("/metrics", headers=bearer("scrape-me"))).status_code == 200

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from tandem import __version__
 from tandem.core import migrate
+from tandem.core.errors import PermissionDeniedError
 from tandem.core.observability import REGISTRY
-from tandem.web.deps import ContainerDep
+from tandem.web.deps import ContainerDep, Credentials
 from tandem.web.ui.pages import landing_page
 
 router = APIRouter(tags=["system"])
@@ -46,8 +49,17 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     return JSONResponse(status_code=200 if ready else 503, content=body)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request, container: ContainerDep, credentials: Credentials) -> Response:
+    """Prometheus scrape. Open to the same host; from elsewhere it needs ``TANDEM_METRICS_TOKEN``."""
+    host = request.client.host if request.client else ""
+    expected = container.settings.metrics_token
+    given = credentials.credentials if credentials else ""
+    if host not in LOOPBACK and not (expected and hmac.compare_digest(given, expected)):
+        raise PermissionDeniedError("Metrics are served to this host, or with the metrics token.")
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
