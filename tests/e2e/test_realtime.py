@@ -235,3 +235,17 @@ async def test_logging_out_closes_the_staff_socket_within_seconds(live_server: L
                     while True:
                         await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_a_cursor_ahead_of_the_server_is_reset_and_flagged(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        cid, token, agent = await _human_owned_conversation(client)
+        url = f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}&after_seq=999"
+        async with websockets.connect(url) as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["resync"] is True and hello["after_seq"] == hello["conversation"]["last_seq"]
+            await client.post(
+                f"/api/v1/conversations/{cid}/messages", headers=bearer(agent), json={"body": "next"}
+            )
+            frames = await _receive_until(ws, lambda f: f.get("message", {}).get("body") == "next")
+        assert frames[-1]["message"]["seq"] == hello["after_seq"] + 1

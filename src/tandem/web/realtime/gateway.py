@@ -61,8 +61,19 @@ async def conversation_live(websocket: WebSocket, conversation_id: int, after_se
         await websocket.accept()
         await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
         return
+    except Exception as exc:  # the database is down, say: the client retries, as after any drop
+        log.warning("live_refused", error=type(exc).__name__)
+        await websocket.accept()
+        await websocket.close(code=1011, reason="temporarily unavailable, reconnect")
+        return
     await websocket.accept()
-    session = LiveSession(container, websocket, actor, token, conversation_id, after_seq)
+    # A cursor beyond the newest message (a client bug, or a restored database) would silently skip
+    # what comes next; start from the real head instead and say so.
+    resync = after_seq > conversation.last_seq
+    session = LiveSession(
+        container, websocket, actor, token, conversation_id, min(after_seq, conversation.last_seq)
+    )
+    session.resync = resync
     role = "staff" if actor.is_staff else "customer"
     observability.WEBSOCKETS.labels(role).inc()
     try:
@@ -95,13 +106,21 @@ class LiveSession:
         self.send_lock = asyncio.Lock()
         self.catch_up_lock = asyncio.Lock()
         self.staff = actor.is_staff
+        self.resync = False  # the client's cursor was ahead of the server; it should reload
 
     async def run(self, conversation: dict[str, Any]) -> None:
         channel = conversation_service.conversation_channel(self.conversation_id)
         subscription = await self.container.broker.subscribe(channel)  # before the replay: no window
         reader = asyncio.create_task(self._read_client())
         try:
-            await self._send({"type": "hello", "conversation": conversation, "after_seq": self.last_sent})
+            await self._send(
+                {
+                    "type": "hello",
+                    "conversation": conversation,
+                    "after_seq": self.last_sent,
+                    "resync": self.resync,
+                }
+            )
             await self._catch_up()
             forward = asyncio.create_task(self._forward(subscription))
             await asyncio.wait({reader, forward}, return_when=asyncio.FIRST_COMPLETED)
