@@ -103,3 +103,41 @@ async def test_three_misunderstood_turns_hand_off_to_a_human(demo_container: Con
 
 def test_role_ranks_order_agent_supervisor_admin() -> None:
     assert Role.AGENT.rank < Role.SUPERVISOR.rank < Role.ADMIN.rank
+
+
+class BrokenResponder:
+    async def respond(self, turn: object) -> object:
+        raise ConnectionError("model server unreachable")
+
+
+class SlowResponder:
+    async def respond(self, turn: object) -> object:
+        import asyncio
+
+        await asyncio.sleep(5)
+        raise AssertionError("never reached")
+
+
+async def test_a_failing_bot_hands_the_customer_to_a_person_once(demo_container: Container) -> None:
+    cid = await _start_without_bot(demo_container, "hello")
+    for _ in range(2):  # a retried job does not repeat the apology
+        result = await bot_service.take_turn(
+            demo_container.uow, responder=BrokenResponder(), conversation_id=cid, seq=1
+        )
+    assert result in ("handed_off", "skipped_not_owner")
+    bodies = await _bodies(demo_container, cid)
+    assert [author for author, _ in bodies] == ["customer", "bot", "system"]
+    async with demo_container.uow(write=False) as uow:
+        outcome = await service.get_outcome(uow, actor=Actor.system(), conversation_id=cid)
+    assert outcome.escalation_trigger == "bot_failure"
+
+
+async def test_a_bot_that_does_not_answer_in_time_steps_aside(demo_container: Container) -> None:
+    cid = await _start_without_bot(demo_container, "hello")
+    result = await bot_service.take_turn(
+        demo_container.uow, responder=SlowResponder(), conversation_id=cid, seq=1, timeout_seconds=0.05
+    )
+    assert result == "handed_off"
+    async with demo_container.uow(write=False) as uow:
+        conversation = await service.access_conversation(uow, actor=Actor.system(), conversation_id=cid)
+    assert conversation.state.value == "waiting"

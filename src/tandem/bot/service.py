@@ -4,13 +4,14 @@ so a retried job never answers twice."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import structlog
 
 from tandem.accounts.actors import Actor
 from tandem.bot.protocols import Responder
-from tandem.bot.types import BotTurn, TurnMessage
+from tandem.bot.types import BotReply, BotTurn, TurnMessage
 from tandem.conversation import service as conversation_service
 from tandem.conversation.errors import ConversationResolvedError, NotOwnerError
 from tandem.conversation.schemas import MessageCreate
@@ -20,10 +21,33 @@ from tandem.core.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 HISTORY_TURNS = 20
+RESPONDER_TIMEOUT_SECONDS = 10.0
+STEP_ASIDE_TEXT = "Sorry, I'm having trouble answering right now. I'm bringing in a person from our team."
+
+
+async def _respond_or_step_aside(responder: Responder, turn: BotTurn, *, timeout: float) -> BotReply:
+    """A failing or slow responder (an LLM that times out, a crashed model) must never leave the customer
+    waiting for an answer that will not come: it hands the conversation to a person, once."""
+    try:
+        return await asyncio.wait_for(responder.respond(turn), timeout=timeout)
+    except Exception as exc:  # any failure of a pluggable part, TimeoutError included
+        log.warning("bot_responder_failed", conversation_id=turn.conversation_id, error=type(exc).__name__)
+        return BotReply(
+            STEP_ASIDE_TEXT,
+            handoff=True,
+            handoff_reason=f"the bot failed ({type(exc).__name__})",
+            handoff_trigger=Trigger.BOT_FAILURE.value,
+            trace={"decision": "responder_failed", "error": type(exc).__name__},
+        )
 
 
 async def take_turn(
-    uow_factory: Callable[..., UnitOfWork], *, responder: Responder, conversation_id: int, seq: int
+    uow_factory: Callable[..., UnitOfWork],
+    *,
+    responder: Responder,
+    conversation_id: int,
+    seq: int,
+    timeout_seconds: float = RESPONDER_TIMEOUT_SECONDS,
 ) -> str:
     """Returns what happened (for logs and tests): replied, handed_off, skipped_*."""
     bot = Actor.bot()
@@ -49,7 +73,7 @@ async def take_turn(
             TurnMessage(m.author_kind.value, m.body, m.seq) for m in episode_messages if m.seq < seq
         ),
     )
-    reply = await responder.respond(turn)
+    reply = await _respond_or_step_aside(responder, turn, timeout=timeout_seconds)
     try:
         async with uow_factory() as uow:
             if reply.text:
