@@ -187,20 +187,24 @@ async def api(demo_container: Container) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def uvicorn_config_for(container: Container) -> uvicorn.Config:
+    """uvicorn on a free loopback port; the test owns the container's lifetime."""
+    return uvicorn.Config(
+        create_app(container, manage=False),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        ws_ping_interval=None,
+    )
+
+
 class LiveServer:
     """A real uvicorn server on a free loopback port, in the test's event loop."""
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        config = uvicorn.Config(
-            create_app(container, manage=False),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="off",
-            ws_ping_interval=None,
-        )
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(uvicorn_config_for(container))
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -219,6 +223,10 @@ class LiveServer:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    def live_url(self, conversation_id: int, token: str, after_seq: int | None = None) -> str:
+        url = f"{self.ws}/api/v1/conversations/{conversation_id}/live?token={token}"
+        return url if after_seq is None else f"{url}&after_seq={after_seq}"
 
     async def stop(self) -> None:
         self.server.should_exit = True

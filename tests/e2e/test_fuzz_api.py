@@ -32,11 +32,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from conftest import make_settings
+from conftest import make_settings, uvicorn_config_for
 from helpers import DEMO_PASSWORD
 from tandem.bootstrap import Container, build_container
 from tandem.core.observability import REGISTRY
-from tandem.web.app import create_app
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -77,15 +76,7 @@ class ThreadedServer:
         self.container = container = build_container(self.settings)
         await container.start(migrate_schema=False, seed=False)
         try:
-            config = uvicorn.Config(
-                create_app(container, manage=False),
-                host="127.0.0.1",
-                port=0,
-                log_level="warning",
-                lifespan="off",
-                ws_ping_interval=None,
-            )
-            self.server = uvicorn.Server(config)
+            self.server = uvicorn.Server(uvicorn_config_for(container))
             await self.server.serve()
         finally:
             await container.stop()

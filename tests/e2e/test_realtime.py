@@ -43,7 +43,6 @@ async def test_reconnect_during_50_messages_receives_every_message_once_in_order
 ) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token, agent = await _human_owned_conversation(client)
-        url = f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
         received: list[dict[str, Any]] = []
 
         async def agent_sends_50() -> None:
@@ -57,7 +56,7 @@ async def test_reconnect_during_50_messages_receives_every_message_once_in_order
                 await asyncio.sleep(0.004)
 
         sender = asyncio.create_task(agent_sends_50())
-        async with websockets.connect(url + "&after_seq=0") as ws:
+        async with websockets.connect(live_server.live_url(cid, token, 0)) as ws:
             frames = await _receive_until(
                 ws, lambda f: f["type"] == "message" and "update 9" == f["message"]["body"]
             )
@@ -67,7 +66,7 @@ async def test_reconnect_during_50_messages_receives_every_message_once_in_order
         await asyncio.sleep(0.15)
         last_seen = received[-1]["message"]["seq"]
         await sender
-        async with websockets.connect(f"{url}&after_seq={last_seen}") as ws:
+        async with websockets.connect(live_server.live_url(cid, token, last_seen)) as ws:
             frames = await _receive_until(
                 ws, lambda f: f["type"] == "message" and f["message"]["body"] == "update 49"
             )
@@ -94,9 +93,7 @@ async def test_reconnecting_twice_without_activity_replays_nothing(live_server: 
         history = (await client.get(f"/api/v1/conversations/{cid}/messages", headers=bearer(token))).json()
         head = history[-1]["seq"]
         for _ in range(2):
-            async with websockets.connect(
-                f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}&after_seq={head}"
-            ) as ws:
+            async with websockets.connect(live_server.live_url(cid, token, head)) as ws:
                 hello = json.loads(await ws.recv())
                 assert hello["type"] == "hello" and hello["conversation"]["last_seq"] == head
                 with pytest.raises(TimeoutError):
@@ -108,9 +105,7 @@ async def test_state_changes_arrive_in_order_with_messages(live_server: LiveServ
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token = await start_conversation(client)
         agent = await staff_token(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
             await client.post(f"/api/v1/conversations/{cid}/handoff", headers=bearer(token))
             await client.post(f"/api/v1/conversations/{cid}/assign", headers=bearer(agent))
@@ -126,9 +121,7 @@ async def test_state_changes_arrive_in_order_with_messages(live_server: LiveServ
 async def test_customer_socket_never_receives_private_notes(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token, agent = await _human_owned_conversation(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             await client.post(
                 f"/api/v1/conversations/{cid}/messages",
                 headers=bearer(agent),
@@ -144,9 +137,7 @@ async def test_customer_socket_never_receives_private_notes(live_server: LiveSer
 async def test_message_sent_over_the_socket_is_acked_after_commit(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token, _ = await _human_owned_conversation(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             for _ in range(2):  # the retry is acknowledged with the same stored message
                 await ws.send(
                     json.dumps({"type": "message", "body": "sent live", "client_message_id": "ws-1"})
@@ -162,9 +153,7 @@ async def test_message_sent_over_the_socket_is_acked_after_commit(live_server: L
 async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token = await start_conversation(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             await ws.send("not json")
             await ws.send(json.dumps({"type": "message", "body": ""}))
             await ws.send(json.dumps({"type": "ping"}))
@@ -179,9 +168,7 @@ async def test_socket_refuses_wrong_tokens(live_server: LiveServer, token_kind: 
         cid, _ = await start_conversation(client)
         _, other = await start_conversation(client)
         token = {"none": "", "other": other, "garbage": "tdc_garbage"}[token_kind]
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == close_code
@@ -190,9 +177,7 @@ async def test_socket_refuses_wrong_tokens(live_server: LiveServer, token_kind: 
 async def test_bot_answers_live_and_talk_to_an_agent_hands_off(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token = await start_conversation(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
             await ws.send(
                 json.dumps({"type": "message", "body": "Where is ORD-10004?", "client_message_id": "q1"})
             )
@@ -225,9 +210,7 @@ async def test_logging_out_closes_the_staff_socket_within_seconds(live_server: L
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, _ = await start_conversation(client)
         agent = await staff_token(client)
-        async with websockets.connect(
-            f"{live_server.ws}/api/v1/conversations/{cid}/live?token={agent}"
-        ) as ws:
+        async with websockets.connect(live_server.live_url(cid, agent)) as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
             assert (await client.post("/api/v1/auth/logout", headers=bearer(agent))).status_code == 204
             with pytest.raises(ConnectionClosed) as closed:
@@ -240,7 +223,7 @@ async def test_logging_out_closes_the_staff_socket_within_seconds(live_server: L
 async def test_a_cursor_ahead_of_the_server_is_reset_and_flagged(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         cid, token, agent = await _human_owned_conversation(client)
-        url = f"{live_server.ws}/api/v1/conversations/{cid}/live?token={token}&after_seq=999"
+        url = live_server.live_url(cid, token, 999)
         async with websockets.connect(url) as ws:
             hello = json.loads(await ws.recv())
             assert hello["resync"] is True and hello["after_seq"] == hello["conversation"]["last_seq"]
