@@ -8,6 +8,8 @@ ones (the bot answering customer messages) are wired here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from tandem.accounts.schemas import StaffCreate
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.protocols import Responder
+from tandem.bot.registry import build_responder
 from tandem.conversation.service import BOT_TURN_JOB, MessageLimits
 from tandem.core import migrate
 from tandem.core.broker import Broker, InMemoryBroker
@@ -31,9 +34,11 @@ from tandem.core.jobs import InProcessJobQueue, JobRegistry
 from tandem.core.observability import configure_logging
 from tandem.core.outbox import OutboxRelay
 from tandem.core.uow import UnitOfWorkFactory
-from tandem.customers.crm import CrmConnector
+from tandem.kb import service as kb_service
+from tandem.kb.schemas import ArticleIn
 from tandem.settings import Settings
 from tandem.store.connector import DemoStoreConnector
+from tandem.store.content import load_articles
 from tandem.store.seed import seed_demo_store
 
 log = structlog.get_logger(__name__)
@@ -60,7 +65,7 @@ class Container:
     queue: InProcessJobQueue
     relay: OutboxRelay
     uow: UnitOfWorkFactory
-    crm: CrmConnector
+    crm: DemoStoreConnector
     responder: Responder
     limits: MessageLimits
     started: bool = False
@@ -73,20 +78,44 @@ class Container:
         return timedelta(hours=self.settings.token_ttl_hours)
 
     async def start(
-        self, *, migrate_schema: bool = True, seed: bool | None = None, workers: bool = True
+        self,
+        *,
+        migrate_schema: bool = True,
+        seed: bool | None = None,
+        workers: bool = True,
+        bot: bool = True,
     ) -> None:
-        """Migrate, seed the demo, and start the workers and the outbox sweeper."""
+        """Migrate, seed the demo, build the bot, and start the workers and the outbox sweeper."""
         if migrate_schema:
             await migrate.upgrade(self.database)
         if self.settings.demo if seed is None else seed:
             await seed_demo(self)
+        if bot:
+            await self.build_bot()
         if workers:
             await self.queue.start()
             await self.relay.sweep()
             self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
         self.started = True
 
+    async def build_bot(self) -> None:
+        """(Re)build the configured responder over the published articles. Training, when the model is not
+        cached yet, runs in a thread so the server keeps answering health checks meanwhile."""
+        async with self.uow(write=False) as uow:
+            articles = await kb_service.list_published_articles(uow)
+        self.responder = await asyncio.to_thread(
+            build_responder,
+            self.settings,
+            crm=self.crm,
+            actions=self.crm,
+            articles=articles,
+            today=lambda: self.clock.now().date(),
+        )
+
     async def stop(self) -> None:
+        close = getattr(self.responder, "aclose", None)
+        if close is not None:
+            await close()  # an LLM responder's HTTP connections
         await self.relay.stop()
         await self.queue.stop()
         await self.broker.close()
@@ -113,8 +142,14 @@ def build_container(
     queue.on_success = relay.acknowledge
     queue.on_dead = relay.bury
     uow = UnitOfWorkFactory(database=database, clock=clock, bus=bus, broker=broker, relay=relay)
-    crm = DemoStoreConnector(database.read_sessions)
-    responder = StarterResponder(crm)
+
+    @asynccontextmanager
+    async def store_writer() -> AsyncIterator[Any]:
+        async with uow() as unit:
+            yield unit.session
+
+    crm = DemoStoreConnector(database.read_sessions, clock=clock, writer=store_writer)
+    responder = StarterResponder(crm)  # replaced by the configured responder in Container.start
     container = Container(
         settings=settings,
         database=database,
@@ -165,5 +200,8 @@ async def seed_demo(container: Container) -> None:
                         email=email, name=name, role=role, password=DEMO_PASSWORD, languages=languages
                     ),
                 )
+        if await kb_service.count_articles(uow) == 0:
+            for article in load_articles():
+                await kb_service.upsert_article(uow, data=ArticleIn.model_validate(article))
     if not report.skipped:
         log.info("demo_seeded", accounts=report.accounts, orders=report.orders)

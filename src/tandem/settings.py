@@ -44,6 +44,37 @@ class Settings(BaseSettings):
         default=None, description="Bearer token for /metrics from other hosts (loopback needs none)."
     )
 
+    bot_responder: str = Field(
+        default="tier0",
+        description="tier0 (rules, intents, knowledge, flows), llm (tier0 + a language model), starter.",
+    )
+    bot_intent_backend: str = Field(
+        default="minilm", description="minilm (embeddings + n-grams, default) or ngram (no model weights)."
+    )
+    bot_intent_model: Path | None = Field(
+        default=None, description="A model file from `tandem bot train`; unset: the demo store's intents."
+    )
+    bot_answer_bar: float = Field(
+        default=0.5, ge=0, le=1, description="Minimum match to answer from an article."
+    )
+    bot_max_failed_attempts: int = Field(default=3, ge=1, le=20)
+    bot_frustration_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"en": 0.6, "es": 0.6, "fr": 0.6, "de": 0.6},
+        description='Per-locale frustration score (0-1) that hands over to a person; JSON, e.g. {"en": 0.6}.',
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible API (Ollama, vLLM, llama.cpp, OpenAI), e.g. http://127.0.0.1:11434/v1",
+    )
+    llm_model: str = "llama3.2"
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+
+    @property
+    def model_dir(self) -> Path:
+        """Trained models are cached here, named by the fingerprint of their training data."""
+        return self.data_dir / "models"
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:

@@ -188,7 +188,7 @@ async def test_bot_answers_live_and_talk_to_an_agent_hands_off(live_server: Live
                 json.dumps({"type": "message", "body": "tom@example.com", "client_message_id": "q1b"})
             )
             frames = await _receive_until(ws, lambda f: f.get("message", {}).get("author_kind") == "bot")
-            assert "ORD-10004 has been placed" in frames[-1]["message"]["body"]
+            assert "ORD-10004 has been received" in frames[-1]["message"]["body"]
             await ws.send(
                 json.dumps(
                     {"type": "message", "body": "let me talk to a real person", "client_message_id": "q2"}

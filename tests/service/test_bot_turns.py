@@ -96,7 +96,7 @@ async def test_three_misunderstood_turns_hand_off_to_a_human(demo_container: Con
         conversation = await service.access_conversation(uow, actor=Actor.system(), conversation_id=cid)
         outcome = await service.get_outcome(uow, actor=Actor.system(), conversation_id=cid)
     assert conversation.state.value == "waiting"
-    assert outcome.escalation_trigger == "bot_rule" and "did not understand" in (
+    assert outcome.escalation_trigger == "bot_failure" and "could not help 3 times" in (
         outcome.escalation_reason or ""
     )
 

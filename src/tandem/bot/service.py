@@ -70,7 +70,14 @@ async def take_turn(
         text=current.body,
         seq=seq,
         history=tuple(
-            TurnMessage(m.author_kind.value, m.body, m.seq) for m in episode_messages if m.seq < seq
+            TurnMessage(
+                m.author_kind.value,
+                m.body,
+                m.seq,
+                m.meta.get("trace") if m.author_kind.value == "bot" else None,
+            )
+            for m in episode_messages
+            if m.seq < seq
         ),
     )
     reply = await _respond_or_step_aside(responder, turn, timeout=timeout_seconds)

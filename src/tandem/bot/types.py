@@ -11,6 +11,7 @@ class TurnMessage:
     author: str  # customer | bot | agent | system
     body: str
     seq: int
+    trace: dict[str, Any] | None = None  # the bot's own trace, for bot messages
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,21 @@ class BotReply:
     handoff_reason: str | None = None
     handoff_trigger: str = "bot_rule"  # a conversation.state.Trigger value
     trace: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    """``intent`` is None when the message is out of scope; ``alternatives`` are the best in-scope guesses."""
+
+    intent: str | None
+    confidence: float
+    alternatives: tuple[IntentScore, ...]
+    out_of_scope: bool
+    threshold: float
+    oos_probability: float = 0.0

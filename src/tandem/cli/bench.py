@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tandem.cli.common import console, err, settings_or_exit
+from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
 
 if TYPE_CHECKING:
     from tandem.bench.api import ApiBenchResult
@@ -108,3 +108,106 @@ def _table(results: list[ApiBenchResult]) -> Table:
             f"{result.errors:,}" if not result.errors else f"[red]{result.errors:,}[/red]",
         )
     return table
+
+
+@bench_app.command("intents")
+def bench_intents(
+    train: Annotated[
+        Path, typer.Option("--train", help="CSV (text,category) or JSON of splits to train on.")
+    ],
+    test: Annotated[
+        Path | None, typer.Option("--test", help="File to score: its 'test' split (JSON) or every row (CSV).")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="minilm (embeddings + n-grams) or ngram (no weights).")
+    ] = "minilm",
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            help="Without --test: hold out this share of each intent of --train and score on it.",
+            min=0.01,
+            max=0.9,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --holdout split.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train an intent classifier on --train and score it on data it never saw.
+
+    The out-of-scope threshold is tuned on the 'val'/'oos_val' splits when --train has them, otherwise by
+    cross-validation on the training data; never on the scored data. With --json: accuracy,
+    in_scope_accuracy, oos_recall, oos_precision, macro_f1, train_seconds, p50_ms, p99_ms,
+    throughput_per_s, backend, and more.
+    """
+    from tandem.bench.intents import run_intent_benchmark
+
+    with exit_on_user_errors(), stage_progress() as report:
+        result = run_intent_benchmark(
+            train, test, backend=backend, holdout=holdout, seed=seed, progress=report
+        )
+    if as_json:
+        console.out(json.dumps(result.as_dict()), highlight=False)
+        return
+    table = Table(
+        title=f"Intent classification, backend {result.backend}", caption="; ".join(result.notes) or None
+    )
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    rows = [
+        ("Accuracy (all test rows)", f"{result.accuracy:.2%}"),
+        ("In-scope accuracy", f"{result.in_scope_accuracy:.2%}"),
+        ("Out-of-scope recall", "n/a" if result.oos_recall is None else f"{result.oos_recall:.2%}"),
+        ("Out-of-scope precision", "n/a" if result.oos_precision is None else f"{result.oos_precision:.2%}"),
+        ("Macro F1", f"{result.macro_f1:.4f}"),
+        (
+            "Training",
+            f"{result.train_seconds:.1f} s on {result.train_examples:,} examples, {result.intents} intents",
+        ),
+        ("Threshold", f"{result.threshold:.3f} ({result.threshold_source})"),
+        ("Latency p50 / p99", f"{result.p50_ms:.2f} / {result.p99_ms:.2f} ms per message"),
+        ("Throughput (batches of 64)", f"{result.throughput_per_s:,.0f} messages/s"),
+        ("Test examples", f"{result.test_examples:,}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    messages: Annotated[int, typer.Option(help="Messages to time.", min=10)] = 2000,
+    backend: Annotated[
+        str | None, typer.Option(help="Intent backend (default: TANDEM_BOT_INTENT_BACKEND).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Per-message latency of the whole Tier-0 decision (language, signals, sentiment, entities, intent,
+    rules, retrieval) on one core, and the cold start of its components. Target: p99 <= 10 ms, cold
+    start <= 3 s."""
+    from tandem.bench.pipeline import run_pipeline_benchmark
+
+    settings = settings_or_exit(bot_intent_backend=backend)
+    with exit_on_user_errors(), stage_progress() as report:
+        result = run_pipeline_benchmark(settings, messages=messages, progress=report)
+    if as_json:
+        console.out(json.dumps(result.as_dict()), highlight=False)
+        return
+    table = Table(
+        title=f"Tier-0 decision per message, backend {result.backend}, one core",
+        caption="Targets: p99 <= 10 ms, cold start <= 3 s.",
+    )
+    for header in ("Messages", "p50 / p99 ms", "Mean ms", "Msg/s", "Cold start s"):
+        table.add_column(header, justify="right")
+    table.add_row(
+        f"{result.messages:,}",
+        f"{result.p50_ms:.2f} / {result.p99_ms:.2f}",
+        f"{result.mean_ms:.2f}",
+        f"{result.messages_per_s:,.0f}",
+        f"{result.cold_start_s:.2f}",
+    )
+    console.print(table)
+    steps = Table(title="Median per step (ms)")
+    for step in result.step_p50_ms:
+        steps.add_column(step, justify="right")
+    steps.add_row(*[f"{v:.3f}" for v in result.step_p50_ms.values()])
+    console.print(steps)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tandem.settings import Settings, load_settings
 
@@ -22,4 +25,32 @@ def settings_or_exit(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         err.print(f"[red]Configuration error[/red] in {field or 'settings'}: {first['msg']}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar per stage of long work (encode, fit, cross-validation, score...), on stderr so
+    --json output stays clean. Yields the callback the domain code reports to."""
+    columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield report
+
+
+@contextmanager
+def exit_on_user_errors() -> Iterator[None]:
+    """A domain error (bad file, unknown name, missing setting) becomes its message and exit status 2."""
+    from tandem.core.errors import TandemError
+
+    try:
+        yield
+    except TandemError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
         raise typer.Exit(2) from None

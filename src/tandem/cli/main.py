@@ -4,8 +4,11 @@ exit with status 2, never a traceback."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -18,7 +21,7 @@ from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container, build_container
 from tandem.cli.bench import bench_app
-from tandem.cli.common import console, err, settings_or_exit
+from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate
@@ -36,11 +39,13 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="The built-in demo store.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 conversations_app = typer.Typer(help="Look at and act on conversations.", no_args_is_help=True)
+bot_app = typer.Typer(help="The Tier-0 bot: train its intent model.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(staff_app, name="staff")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(bench_app, name="bench")
+app.add_typer(bot_app, name="bot")
 
 T = TypeVar("T")
 
@@ -300,6 +305,99 @@ def conversations_close(
 
     conversation = run_with_container(settings, work)
     console.print(f"Conversation {conversation.id} is {conversation.state.value}.")
+
+
+@app.command()
+def replay(
+    file: Annotated[
+        Path, typer.Argument(help='JSON Lines: {"id": ..., "turns": ["customer message", ...]}.')
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='One line per conversation: {"id", "handoff_turn", "reason"}.')
+    ] = False,
+    details: Annotated[
+        bool, typer.Option("--details", help="With --json, add every turn's reply and decision.")
+    ] = False,
+) -> None:
+    """Replay customer transcripts through the real Tier-0 pipeline of the demo store, one conversation per
+    line, and report at which turn (if any) each was handed to a person and why.
+
+    Runs on a scratch copy of the demo store (a temporary SQLite file), so your data is never touched.
+    """
+    from tandem.bench.replay import load_cases, replay_case
+
+    with exit_on_user_errors():
+        cases = load_cases(file)
+    with tempfile.TemporaryDirectory(prefix="tandem-replay-") as scratch:
+        settings = settings_or_exit(
+            database_url=f"sqlite:///{Path(scratch) / 'replay.db'}", demo=True, job_workers=0, redis_url=""
+        )
+
+        async def work(container: Container) -> list[Any]:
+            with stage_progress() as report:
+                report("starting the bot", 0, 1)
+                await container.start(workers=False)
+                report("starting the bot", 1, 1)
+                results = []
+                for number, case in enumerate(cases, start=1):
+                    results.append(await replay_case(container, case))
+                    report("conversations", number, len(cases))
+            return results
+
+        results = run_with_container(settings, work, migrate_schema=False)
+    if as_json:
+        for result in results:
+            line = result.summary() | ({"turns": result.turns} if details else {})
+            console.out(json.dumps(line, ensure_ascii=False), highlight=False)
+        return
+    table = Table(title=f"Replay of {file.name}: {len(results)} conversations")
+    for header in ("Id", "Turns", "Handed over at", "Why"):
+        table.add_column(header)
+    for result in results:
+        table.add_row(result.id, str(len(result.turns)), str(result.handoff_turn or "—"), result.reason or "")
+    console.print(table)
+    handed = sum(1 for r in results if r.handoff_turn)
+    console.print(f"{handed} of {len(results)} conversations were handed to a person.")
+
+
+@bot_app.command("train")
+def bot_train(
+    file: Annotated[
+        Path, typer.Argument(help="CSV (text,category) or JSON of splits, as for bench intents.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file.")],
+    backend: Annotated[str, typer.Option(help="minilm or ngram.")] = "minilm",
+) -> None:
+    """Train an intent model on your own examples; point TANDEM_BOT_INTENT_MODEL at the file to use it.
+
+    Works with as few as 10-30 examples per intent and no out-of-scope examples: the out-of-scope threshold
+    is then tuned by cross-validation, and a built-in set of off-topic messages stands in for them.
+    """
+    from tandem.bot.nlu.dataset import load_dataset
+    from tandem.bot.nlu.intents import IntentModel
+    from tandem.bot.registry import shared_encoder
+
+    with exit_on_user_errors():
+        data = load_dataset(file)
+        with stage_progress() as report:
+            model = IntentModel.train(
+                data.train,
+                backend=backend,
+                validation=data.validation if len(data.validation) else None,
+                encoder=shared_encoder() if backend == "minilm" else None,
+                source=str(file),
+                progress=report,
+            )
+    try:
+        model.save(output)
+    except OSError as exc:
+        err.print(f"[red]Error:[/red] cannot write {output}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"Trained {len(model.classes)} classes on {model.metadata['examples']:,} examples in "
+        f"{model.trained_seconds:.1f} s; out-of-scope threshold {model.threshold:.3f} "
+        f"({model.threshold_source}). Saved to {output}."
+    )
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class Trigger(StrEnum):
     CUSTOMER_REQUEST = "customer_request"
     BOT_RULE = "bot_rule"
     BOT_FAILURE = "bot_failure"
+    SENTIMENT = "sentiment"  # frustration or anger beyond the locale's threshold
+    SENSITIVE_TOPIC = "sensitive_topic"  # fraud, hacked account, legal threat, bereavement, chargeback
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     CUSTOMER = "customer"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +19,16 @@ class DemoStoreConnector:
     connector can use Tandem's read engine and never waits behind writers.
     """
 
-    def __init__(self, sessions: Callable[[], AsyncSession], *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], AsyncSession],
+        *,
+        clock: Clock | None = None,
+        writer: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock or SystemClock()
+        self._writer = writer
 
     async def find_profile(self, lookup: CrmLookup) -> CustomerProfile | None:
         async with self._sessions() as session:
@@ -29,3 +37,12 @@ class DemoStoreConnector:
     async def find_order(self, order_number: str) -> OrderSummary | None:
         async with self._sessions() as session:
             return await service.get_order(session, order_number=order_number)
+
+    async def change_shipping_address(self, order_number: str, new_address: str) -> OrderSummary:
+        """The bot's address-change flow, after it checked the policy; the store re-checks under a lock."""
+        if self._writer is None:
+            raise RuntimeError("this connector was built read-only")
+        async with self._writer() as session:
+            return await service.change_shipping_address(
+                session, order_number=order_number, new_address=new_address
+            )

@@ -95,6 +95,28 @@ def return_eligibility(order: OrderSummary, *, membership: str, today: date) -> 
     )
 
 
+# --- Order status ---------------------------------------------------------------------------------------
+
+_STATUS_SENTENCE = {
+    "placed": "has been received and will be packed soon",
+    "packed": "is packed and waiting for the carrier",
+    "shipped": "is on its way",
+    "delivered": "was delivered",
+    "returned": "was returned",
+    "cancelled": "was cancelled",
+}
+
+
+def describe_status(order: OrderSummary) -> str:
+    """One sentence a customer can be told: where the order is, with the carrier and tracking number."""
+    text = f"Order {order.number} {_STATUS_SENTENCE.get(order.status, order.status)}"
+    if order.status == "delivered" and order.delivered_on:
+        text += f" on {order.delivered_on.isoformat()}"
+    if order.status == "shipped" and order.carrier:
+        text += f" with {order.carrier} (tracking {order.tracking_number})"
+    return text + "."
+
+
 # --- Refunds -------------------------------------------------------------------------------------------
 
 

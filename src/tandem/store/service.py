@@ -143,25 +143,6 @@ class OrderStatus:
     returns: policies.ReturnDecision
 
 
-_STATUS_SENTENCE = {
-    "placed": "has been received and will be packed soon",
-    "packed": "is packed and waiting for the carrier",
-    "shipped": "is on its way",
-    "delivered": "was delivered",
-    "returned": "was returned",
-    "cancelled": "was cancelled",
-}
-
-
-def _status_sentence(order: OrderSummary) -> str:
-    text = f"Order {order.number} {_STATUS_SENTENCE.get(order.status, order.status)}"
-    if order.status == "delivered" and order.delivered_on:
-        text += f" on {order.delivered_on.isoformat()}"
-    if order.status == "shipped" and order.carrier:
-        text += f" with {order.carrier} (tracking {order.tracking_number})"
-    return text + "."
-
-
 async def get_order_status(session: AsyncSession, *, order_number: str, today: date) -> OrderStatus | None:
     """Where an order is, whether it is late, and whether it could be returned today."""
     number = normalize_order_number(order_number)
@@ -175,7 +156,7 @@ async def get_order_status(session: AsyncSession, *, order_number: str, today: d
         order=summary,
         account_code=account.account_code if account else "",
         membership=membership,
-        summary=_status_sentence(summary),
+        summary=policies.describe_status(summary),
         delivery=policies.delivery_check(summary, today=today),
         returns=policies.return_eligibility(summary, membership=membership, today=today),
     )

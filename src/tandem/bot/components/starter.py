@@ -12,7 +12,8 @@ import re
 import time
 
 from tandem.bot.types import BotReply, BotTurn
-from tandem.customers.crm import CrmConnector, CrmLookup, OrderSummary
+from tandem.customers.crm import CrmConnector, CrmLookup
+from tandem.store import policies
 
 HUMAN_REQUEST = re.compile(
     r"\b(talk|speak|chat|connect|transfer|put)\b.{0,30}\b(agent|human|person|someone|representative|operator|"
@@ -32,28 +33,10 @@ ORDER_NUMBER = re.compile(r"\b(?:ORD-?)?(\d{5})\b", re.IGNORECASE)
 GREETING = re.compile(r"^\s*(hi|hello|hey|hola|buenas|bonjour|salut|hallo|guten tag)\b", re.IGNORECASE)
 THANKS = re.compile(r"\b(thanks|thank you|gracias|merci|danke)\b", re.IGNORECASE)
 
-STATUS_TEXT = {
-    "placed": "has been placed and will be packed soon",
-    "packed": "is packed and waiting for the carrier",
-    "shipped": "is on its way",
-    "delivered": "was delivered",
-    "returned": "was returned",
-    "cancelled": "was cancelled",
-}
-
 FALLBACK = (
     "Sorry, I didn't catch that. I can check an order if you send its number (for example ORD-10001) and the "
     'e-mail address used for it, or you can type "agent" to reach a person.'
 )
-
-
-def describe_order(order: OrderSummary) -> str:
-    text = f"Order {order.number} {STATUS_TEXT.get(order.status, order.status)}"
-    if order.status == "delivered" and order.delivered_on:
-        text += f" on {order.delivered_on.isoformat()}"
-    if order.carrier and order.tracking_number and order.status == "shipped":
-        text += f" with {order.carrier}, tracking number {order.tracking_number}"
-    return text + "."
 
 
 class StarterResponder:
@@ -97,7 +80,7 @@ class StarterResponder:
                     "used for the order."
                 )
             trace["decision"] = "order_status"
-            return BotReply(describe_order(order) + " Is there anything else I can help with?")
+            return BotReply(policies.describe_status(order) + " Is there anything else I can help with?")
         if GREETING.search(text):
             trace["decision"] = "greeting"
             return BotReply(

@@ -1,0 +1,213 @@
+"""Task flows of the demo store: order status, returns and refund eligibility, password reset, address change.
+
+A flow collects what it needs over several turns (order number, then the e-mail that proves the order is
+the customer's, then for an address change the new address), reads the record through the CRM connector,
+and applies the store's written policies (``store.policies``) so the bot, the agent assist and the help
+articles give the same answer. The flow's state travels in the bot message's trace, so a restarted server
+continues the conversation where it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from tandem.bot.messages import say
+from tandem.bot.nlu.entities import Entities, extract_entities
+from tandem.bot.types import BotTurn
+from tandem.customers.crm import CrmConnector, CrmLookup, CustomerProfile, OrderSummary
+from tandem.store import policies
+
+# intent -> flow
+FLOW_FOR_INTENT = {
+    "order_status": "order_status",
+    "recover_password": "password_reset",
+    "change_address": "address_change",
+}
+# Intents that become a flow only when the message names an order; otherwise the general question ("how
+# long do I have to return a dress?") is answered from the knowledge base.
+FLOW_WITH_ORDER = {
+    "delivery_time": "order_status",
+    "missing_package": "order_status",
+    "return_item": "return",
+    "start_refund": "return",
+    "refund_status": "return",
+}
+
+_ADDRESS = re.compile(r"\d")
+
+
+class OrderActions(Protocol):
+    """Changes the bot may make on the customer's behalf, after the flow has checked the policy."""
+
+    async def change_shipping_address(self, order_number: str, new_address: str) -> OrderSummary: ...
+
+
+@dataclass
+class FlowStep:
+    """``outcome``: answered (the customer got what they asked), asked (waiting for information),
+    not_found (no such order; asked to check the number), refused (a policy says no, explained), failed
+    (could not help: counts towards handing over)."""
+
+    flow: str
+    text: str
+    outcome: str
+    state: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class DemoStoreFlows:
+    def __init__(self, crm: CrmConnector, actions: OrderActions | None = None) -> None:
+        self.crm = crm
+        self.actions = actions
+
+    def flow_for(self, intent: str | None, entities: Entities) -> str | None:
+        if intent in FLOW_FOR_INTENT:
+            return FLOW_FOR_INTENT[intent]
+        if intent in FLOW_WITH_ORDER and entities.order_numbers:
+            return FLOW_WITH_ORDER[intent]
+        return None
+
+    async def run(
+        self, flow: str, *, turn: BotTurn, locale: str, entities: Entities, state: dict[str, Any], today: date
+    ) -> FlowStep:
+        if flow == "password_reset":
+            return self._password_reset(turn, locale, entities)
+        step = await self._verified_order(flow, turn=turn, locale=locale, entities=entities, state=state)
+        if isinstance(step, FlowStep):
+            return step
+        order, profile = step
+        if flow == "order_status":
+            return self._order_status(order, locale, today)
+        if flow == "return":
+            return self._return(order, profile, locale, today)
+        return await self._address_change(order, turn, locale, state)
+
+    # --- shared step: which order, and is it theirs --------------------------------------------------------
+
+    async def _verified_order(
+        self, flow: str, *, turn: BotTurn, locale: str, entities: Entities, state: dict[str, Any]
+    ) -> FlowStep | tuple[OrderSummary, CustomerProfile]:
+        number = (
+            next(iter(entities.order_numbers), None) or state.get("order") or _from_history(turn, "order")
+        )
+        if number is None:
+            return FlowStep(flow, say("ask_order", locale), "asked", {"awaiting": "order_number"})
+        order = await self.crm.find_order(number)
+        profile = await self.crm.find_profile(CrmLookup(order_number=number))
+        if order is None or profile is None:
+            return FlowStep(
+                flow, say("order_not_found", locale, order=number), "not_found", {"awaiting": "order_number"}
+            )
+        emails = {*entities.emails, *_all_from_history(turn, "email")}
+        if turn.customer_email:
+            emails.add(turn.customer_email.lower())
+        owner = (profile.email or "").lower()
+        if owner not in emails:
+            # An order number alone is guessable; the e-mail on the order proves it is theirs.
+            key = "email_mismatch" if entities.emails else "ask_email"
+            outcome = "failed" if entities.emails else "asked"
+            return FlowStep(
+                flow, say(key, locale, order=number), outcome, {"awaiting": "email", "order": number}
+            )
+        return order, profile
+
+    # --- flows ------------------------------------------------------------------------------------------
+
+    def _order_status(self, order: OrderSummary, locale: str, today: date) -> FlowStep:
+        text = policies.describe_status(order)
+        check = policies.delivery_check(order, today=today)
+        if check.late:
+            text += " " + check.reason
+        elif check.expected_by and order.status in ("placed", "packed", "shipped"):
+            text += f" It is expected by {check.expected_by.isoformat()}."
+        return FlowStep(
+            "order_status",
+            f"{text} {say('anything_else', locale)}",
+            "answered",
+            {"order": order.number},
+            {"status": order.status, "late": check.late},
+        )
+
+    def _return(self, order: OrderSummary, profile: CustomerProfile, locale: str, today: date) -> FlowStep:
+        decision = policies.return_eligibility(order, membership=profile.membership, today=today)
+        if decision.eligible:
+            methods = ", ".join(m.label.lower() for m in policies.refund_methods())
+            text = (
+                f"Good news: {decision.reason} You can start the return from the order page in your account; the "
+                f"return label is free. Once the parcel reaches us the refund is issued as you choose: {methods}."
+            )
+            outcome = "answered"
+        else:
+            text = decision.reason + ' If you think this is wrong, type "agent" and a person will look at it.'
+            outcome = "refused"
+        return FlowStep(
+            "return",
+            f"{text} {say('anything_else', locale)}",
+            outcome,
+            {"order": order.number},
+            {"rule": decision.rule, "eligible": decision.eligible, "membership": profile.membership},
+        )
+
+    async def _address_change(
+        self, order: OrderSummary, turn: BotTurn, locale: str, state: dict[str, Any]
+    ) -> FlowStep:
+        decision = policies.address_change_allowed(order)
+        if not decision.allowed:
+            return FlowStep("address_change", decision.reason, "refused", {"order": order.number})
+        if state.get("awaiting") != "address":
+            return FlowStep(
+                "address_change",
+                say("ask_address", locale, reason=decision.reason),
+                "asked",
+                {"awaiting": "address", "order": order.number},
+            )
+        address = " ".join(turn.text.split())
+        if len(address) < 10 or not _ADDRESS.search(address) or self.actions is None:
+            return FlowStep(
+                "address_change",
+                say("address_incomplete", locale),
+                "asked",
+                {"awaiting": "address", "order": order.number},
+            )
+        changed = await self.actions.change_shipping_address(order.number, address)
+        return FlowStep(
+            "address_change",
+            f"{say('address_changed', locale, order=changed.number, address=changed.shipping_address)} "
+            f"{say('anything_else', locale)}",
+            "answered",
+            {"order": order.number},
+            {"action": "change_shipping_address"},
+        )
+
+    def _password_reset(self, turn: BotTurn, locale: str, entities: Entities) -> FlowStep:
+        email = next(iter(entities.emails), None) or turn.customer_email
+        if email is None:
+            return FlowStep(
+                "password_reset", say("ask_account_email", locale), "asked", {"awaiting": "email"}
+            )
+        # Same answer whether or not the account exists, so the chat cannot be used to probe for accounts.
+        return FlowStep(
+            "password_reset",
+            say("password_reset_sent", locale, email=email),
+            "answered",
+            {},
+            {"action": "send_password_reset"},
+        )
+
+
+def _from_history(turn: BotTurn, kind: str) -> str | None:
+    found = _all_from_history(turn, kind)
+    return found[-1] if found else None
+
+
+def _all_from_history(turn: BotTurn, kind: str) -> list[str]:
+    values: list[str] = []
+    for message in turn.history:
+        if message.author != "customer":
+            continue
+        entities = extract_entities(message.body)
+        values.extend(entities.order_numbers if kind == "order" else entities.emails)
+    return values

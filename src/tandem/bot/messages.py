@@ -1,0 +1,153 @@
+"""What the bot says, in each supported language. One catalogue, so wording is reviewed in one place and a
+new language is one more column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_CATALOGUE: dict[str, dict[str, str]] = {
+    "greeting": {
+        "en": "Hello! I can check an order, explain returns and refunds, reset a password or change a delivery "
+        'address. What can I do for you? (Type "agent" at any time to reach a person.)',
+        "es": "¡Hola! Puedo consultar un pedido, explicar devoluciones y reembolsos, restablecer una contraseña o "
+        'cambiar una dirección de entrega. ¿En qué puedo ayudarte? (Escribe "agente" para hablar con una persona.)',
+        "fr": "Bonjour ! Je peux suivre une commande, expliquer les retours et remboursements, réinitialiser un mot "
+        'de passe ou changer une adresse de livraison. Que puis-je faire pour vous ? (Écrivez "conseiller" pour '
+        "parler à une personne.)",
+        "de": "Hallo! Ich kann Bestellungen prüfen, Rücksendungen und Erstattungen erklären, ein Passwort "
+        'zurücksetzen oder eine Lieferadresse ändern. Wie kann ich helfen? (Schreiben Sie "Mitarbeiter", um mit '
+        "einem Menschen zu sprechen.)",
+    },
+    "thanks": {
+        "en": "You're welcome! Is there anything else I can help with?",
+        "es": "¡De nada! ¿Puedo ayudarte con algo más?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "de": "Gern geschehen! Kann ich sonst noch helfen?",
+    },
+    "goodbye": {
+        "en": "Thanks for chatting with Loom & Lantern. Have a lovely day!",
+        "es": "Gracias por escribir a Loom & Lantern. ¡Que tengas un buen día!",
+        "fr": "Merci d'avoir contacté Loom & Lantern. Excellente journée !",
+        "de": "Danke, dass Sie Loom & Lantern geschrieben haben. Einen schönen Tag noch!",
+    },
+    "anything_else": {
+        "en": "Is there anything else I can help with?",
+        "es": "¿Hay algo más en lo que pueda ayudarte?",
+        "fr": "Puis-je vous aider pour autre chose ?",
+        "de": "Kann ich sonst noch etwas für Sie tun?",
+    },
+    "not_understood": {
+        "en": "Sorry, I'm not sure I understood. Could you say it another way? I can help with orders, returns, "
+        'refunds, shipping, passwords and addresses, or type "agent" to reach a person.',
+        "es": "Perdona, no estoy seguro de haberte entendido. ¿Puedes decirlo de otra forma? Puedo ayudarte con "
+        'pedidos, devoluciones, reembolsos, envíos, contraseñas y direcciones, o escribe "agente" para hablar '
+        "con una persona.",
+        "fr": "Désolé, je ne suis pas sûr d'avoir compris. Pouvez-vous reformuler ? Je peux aider pour les "
+        'commandes, retours, remboursements, livraisons, mots de passe et adresses, ou écrivez "conseiller" '
+        "pour parler à une personne.",
+        "de": "Entschuldigung, das habe ich nicht sicher verstanden. Können Sie es anders formulieren? Ich helfe "
+        "bei Bestellungen, Rücksendungen, Erstattungen, Versand, Passwörtern und Adressen, oder schreiben Sie "
+        '"Mitarbeiter", um mit einem Menschen zu sprechen.',
+    },
+    "unhelpful": {
+        "en": "I'm sorry that didn't help. Could you tell me a little more about what you need? If you prefer, "
+        'type "agent" and I\'ll bring in a person.',
+        "es": 'Siento que no te haya servido. ¿Puedes contarme un poco más? Si lo prefieres, escribe "agente" y '
+        "te paso con una persona.",
+        "fr": "Désolé que cela ne vous ait pas aidé. Pouvez-vous m'en dire un peu plus ? Si vous préférez, "
+        'écrivez "conseiller" et je vous mets en relation avec une personne.',
+        "de": "Schade, dass das nicht geholfen hat. Können Sie mir etwas mehr sagen? Wenn Sie möchten, schreiben "
+        'Sie "Mitarbeiter" und ich verbinde Sie mit einem Menschen.',
+    },
+    "empty": {
+        "en": "I didn't receive any text. How can I help?",
+        "es": "No he recibido ningún texto. ¿En qué puedo ayudarte?",
+        "fr": "Je n'ai reçu aucun texte. Comment puis-je vous aider ?",
+        "de": "Ich habe keinen Text erhalten. Wie kann ich helfen?",
+    },
+    "unsupported_language": {
+        "en": "Sorry, I can answer in English, Spanish, French and German. Could you write in one of these? If "
+        "not, I'll bring in a person from our team.",
+    },
+    "clarify": {
+        "en": "Just to be sure: do you mean {first} or {second}?",
+        "es": "Para asegurarme: ¿te refieres a {first} o a {second}?",
+        "fr": "Pour être sûr : voulez-vous dire {first} ou {second} ?",
+        "de": "Nur zur Sicherheit: Meinen Sie {first} oder {second}?",
+    },
+    "article": {
+        "en": "{answer}\n\n(From our help article \u201c{title}\u201d.)",
+        "es": "{answer}\n\n(Del artículo de ayuda \u201c{title}\u201d.)",
+        "fr": "{answer}\n\n(Extrait de l'article d'aide \u00ab {title} \u00bb.)",
+        "de": "{answer}\n\n(Aus unserem Hilfeartikel \u201e{title}\u201c.)",
+    },
+    "ask_order": {
+        "en": "I can check that for you. What's the order number? It starts with ORD-, for example ORD-10042.",
+        "es": "Puedo comprobarlo. ¿Cuál es el número de pedido? Empieza por ORD-, por ejemplo ORD-10042.",
+        "fr": "Je peux vérifier. Quel est le numéro de commande ? Il commence par ORD-, par exemple ORD-10042.",
+        "de": "Das kann ich prüfen. Wie lautet die Bestellnummer? Sie beginnt mit ORD-, zum Beispiel ORD-10042.",
+    },
+    "ask_email": {
+        "en": "Thanks. To protect your privacy, please send the e-mail address used for order {order}.",
+        "es": "Gracias. Para proteger tu privacidad, envíame el correo electrónico usado en el pedido {order}.",
+        "fr": "Merci. Pour protéger vos données, envoyez-moi l'adresse e-mail utilisée pour la commande {order}.",
+        "de": "Danke. Zum Schutz Ihrer Daten senden Sie bitte die E-Mail-Adresse der Bestellung {order}.",
+    },
+    "order_not_found": {
+        "en": "I couldn't find order {order}. Please check the number in your confirmation e-mail.",
+        "es": "No encuentro el pedido {order}. Revisa el número en el correo de confirmación.",
+        "fr": "Je ne trouve pas la commande {order}. Vérifiez le numéro dans l'e-mail de confirmation.",
+        "de": "Ich finde die Bestellung {order} nicht. Bitte prüfen Sie die Nummer in der Bestätigungs-E-Mail.",
+    },
+    "email_mismatch": {
+        "en": "That e-mail address doesn't match order {order}. Please use the address the order was placed "
+        "with.",
+        "es": "Ese correo no coincide con el pedido {order}. Usa la dirección con la que se hizo el pedido.",
+        "fr": "Cette adresse ne correspond pas à la commande {order}. Utilisez celle de la commande.",
+        "de": "Diese Adresse passt nicht zur Bestellung {order}. Bitte nutzen Sie die Adresse der Bestellung.",
+    },
+    "ask_account_email": {
+        "en": "I can help with that. What's the e-mail address on your Loom & Lantern account?",
+        "es": "Te ayudo. ¿Cuál es el correo electrónico de tu cuenta de Loom & Lantern?",
+        "fr": "Je peux vous aider. Quelle est l'adresse e-mail de votre compte Loom & Lantern ?",
+        "de": "Gern. Welche E-Mail-Adresse hat Ihr Loom-&-Lantern-Konto?",
+    },
+    "password_reset_sent": {
+        "en": "If there's an account for {email}, a password reset link is on its way. It works for 60 minutes; "
+        "check your spam folder if it hasn't arrived in a few minutes.",
+        "es": "Si existe una cuenta para {email}, te hemos enviado un enlace para restablecer la contraseña. "
+        "Vale 60 minutos; revisa la carpeta de spam si no llega.",
+        "fr": "S'il existe un compte pour {email}, un lien de réinitialisation est en route. Il est valable 60 "
+        "minutes ; vérifiez vos spams s'il n'arrive pas.",
+        "de": "Falls es ein Konto für {email} gibt, ist ein Link zum Zurücksetzen unterwegs. Er gilt 60 Minuten; "
+        "schauen Sie auch im Spam-Ordner nach.",
+    },
+    "ask_address": {
+        "en": "{reason} What's the new delivery address (street, number, postcode, city)?",
+        "es": "{reason} ¿Cuál es la nueva dirección de entrega (calle, número, código postal, ciudad)?",
+        "fr": "{reason} Quelle est la nouvelle adresse de livraison (rue, numéro, code postal, ville) ?",
+        "de": "{reason} Wie lautet die neue Lieferadresse (Straße, Hausnummer, PLZ, Ort)?",
+    },
+    "address_changed": {
+        "en": "Done: order {order} will now go to {address}.",
+        "es": "Hecho: el pedido {order} se enviará a {address}.",
+        "fr": "C'est fait : la commande {order} sera livrée à {address}.",
+        "de": "Erledigt: Bestellung {order} geht jetzt an {address}.",
+    },
+    "address_incomplete": {
+        "en": "That address looks incomplete. Please send street, number, postcode and city in one message.",
+        "es": "La dirección parece incompleta. Envía calle, número, código postal y ciudad en un mensaje.",
+        "fr": "L'adresse semble incomplète. Envoyez rue, numéro, code postal et ville en un seul message.",
+        "de": "Die Adresse scheint unvollständig. Bitte Straße, Hausnummer, PLZ und Ort in einer Nachricht.",
+    },
+}
+
+
+def say(key: str, locale: str, **values: Any) -> str:
+    """The message in the customer's language, English when it has not been translated yet."""
+    texts = _CATALOGUE[key]
+    return texts.get(locale, texts["en"]).format(**values)
+
+
+def known_keys() -> set[str]:
+    return set(_CATALOGUE)

@@ -1,0 +1,128 @@
+"""The Tier-0 commands as an operator runs them: figures as JSON, clear errors, replays of transcripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tandem.cli.main import app
+
+runner = CliRunner()
+
+
+def _said(output: str) -> str:
+    """The output with Rich's line wrapping undone."""
+    return " ".join(output.split())
+
+
+ROWS = {
+    "order_status": [
+        "where is my order",
+        "track my parcel",
+        "has my package shipped",
+        "when does my order arrive",
+        "order status",
+        "is my delivery on its way",
+        "where's my stuff",
+        "tracking number please",
+    ],
+    "return_item": [
+        "return a jumper",
+        "send something back",
+        "return this dress",
+        "shoes don't fit, return",
+        "exchange for another size",
+        "start a return",
+        "return my order",
+        "return label please",
+    ],
+}
+
+
+def _csv(tmp_path: Path, name: str = "train.csv") -> Path:
+    lines = ["text,category", *[f"{text},{intent}" for intent, texts in ROWS.items() for text in texts]]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bench_intents_prints_the_figures_as_json(tmp_path: Path) -> None:
+    path = _csv(tmp_path)
+    result = runner.invoke(
+        app, ["bench", "intents", "--train", str(path), "--test", str(path), "--backend", "ngram", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = {
+        "accuracy",
+        "in_scope_accuracy",
+        "oos_recall",
+        "oos_precision",
+        "macro_f1",
+        "train_seconds",
+        "p50_ms",
+        "p99_ms",
+        "throughput_per_s",
+        "backend",
+    }
+    assert expected <= figures.keys() and figures["backend"] == "ngram"
+    assert figures["in_scope_accuracy"] > 0.8 and figures["oos_recall"] is None
+
+
+def test_bench_intents_names_the_bad_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,category\nwhere is my order,order_status\n,order_status\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["bench", "intents", "--train", str(bad), "--test", str(bad), "--backend", "ngram"]
+    )
+    assert result.exit_code == 2
+    assert "bad.csv, line 3: empty text" in _said(result.output) and "Traceback" not in result.output
+
+
+def test_bench_intents_refuses_a_single_intent(tmp_path: Path) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text("text,category\nhi,greet\nhello,greet\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["bench", "intents", "--train", str(one), "--holdout", "0.5", "--backend", "ngram"]
+    )
+    assert result.exit_code == 2 and "at least 2 intents" in _said(result.output)
+
+
+def test_replay_reports_the_handoff_turn_per_conversation(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        json.dumps({"id": "a", "turns": ["hello", "how much is shipping?"]})
+        + "\n"
+        + json.dumps({"id": "b", "turns": ["hi", "quiero hablar con una persona"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        ["replay", str(cases), "--json"],
+        env={"TANDEM_DATA_DIR": str(tmp_path), "TANDEM_BOT_INTENT_BACKEND": "ngram"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert lines == [
+        {"id": "a", "handoff_turn": None, "reason": None},
+        {"id": "b", "handoff_turn": 2, "reason": "the customer asked for a person"},
+    ]
+
+
+def test_replay_names_a_broken_line(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a", "turns": ["hi"]}\n{"id": "b", "turns": "hi"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["replay", str(cases)])
+    assert result.exit_code == 2 and "cases.jsonl, line 2" in _said(result.output)
+
+
+def test_bot_train_writes_a_model_the_server_can_load(tmp_path: Path) -> None:
+    output = tmp_path / "model.joblib"
+    result = runner.invoke(
+        app, ["bot", "train", str(_csv(tmp_path)), "--output", str(output), "--backend", "ngram"]
+    )
+    assert result.exit_code == 0, result.output
+    assert output.exists() and "cross-validation" in _said(result.output)

@@ -1,0 +1,121 @@
+"""The Tier-0 pipeline of the demo store through the real services: flows read and change the store,
+knowledge answers cite articles, and every request for a person or sensitive topic goes to a person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tandem.bench.replay import ReplayCase, load_cases, replay_case
+from tandem.bootstrap import Container
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def demo_container(demo_container: Container) -> Container:
+    """The replay runs every bot turn itself; the job queue must not run them too."""
+    demo_container.uow.relay = None
+    return demo_container
+
+
+async def _replay(container: Container, *turns: str, locale: str = "en") -> list[dict]:
+    result = await replay_case(container, ReplayCase("t", turns, locale))
+    return result.turns
+
+
+async def test_order_status_needs_the_order_email(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "where is my order ORD-10004?", "tom@example.com")
+    assert "e-mail" in turns[0]["reply"]
+    assert "ORD-10004 has been received" in turns[1]["reply"]
+    assert turns[1]["decision"] == "flow:order_status"
+
+
+async def test_a_wrong_email_does_not_reveal_the_order(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "status of ORD-10004 please", "someone@else.example")
+    assert "doesn't match" in turns[1]["reply"] and "received" not in turns[1]["reply"]
+
+
+async def test_return_eligibility_follows_the_membership_window(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "I want to return order ORD-10005, my email is lucia@example.net")
+    assert "Good news" in turns[0]["reply"] and "180-day" in turns[0]["reply"]
+
+
+async def test_address_change_before_shipping_updates_the_order(demo_container: Container) -> None:
+    turns = await _replay(
+        demo_container,
+        "I need to change the delivery address for ORD-10004",
+        "tom@example.com",
+        "12 Weaver's Lane, 97201 Portland",
+    )
+    assert "new delivery address" in turns[1]["reply"]
+    assert "Done" in turns[2]["reply"]
+    order = await demo_container.crm.find_order("ORD-10004")
+    assert order is not None and order.shipping_address == "12 Weaver's Lane, 97201 Portland"
+    await demo_container.crm.change_shipping_address(
+        "ORD-10004", "1 Lantern Row, 97201 Portland"
+    )  # shared demo
+
+
+async def test_address_change_after_shipping_is_refused_with_the_reason(demo_container: Container) -> None:
+    turns = await _replay(
+        demo_container, "change the address of ORD-10001 to 5 Flax Mews", "maya@example.com"
+    )
+    assert "already with the carrier" in turns[1]["reply"]
+
+
+async def test_password_reset_asks_for_the_account_email(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "I forgot my password", "maya@example.com")
+    assert "e-mail address" in turns[0]["reply"] and "reset link" in turns[1]["reply"]
+
+
+async def test_policy_questions_are_answered_from_an_article(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "how much does standard shipping cost?")
+    assert turns[0]["decision"] == "article", turns[0]["trace"]
+    assert "help article" in turns[0]["reply"]
+
+
+async def test_the_trace_is_stored_with_the_bot_message(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "hello")
+    trace = turns[0]["trace"]
+    assert (
+        trace["intent"]["intent"] == "greeting"
+        and "timings_ms" in trace
+        and trace["language"]["code"] == "en"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "de"])
+async def test_a_request_for_a_person_hands_over_at_that_turn(
+    demo_container: Container, language: str
+) -> None:
+    requests = json.loads((FIXTURES / "human_requests.json").read_text(encoding="utf-8"))[language]
+    result = await replay_case(demo_container, ReplayCase("h", ("hello", requests[3]), language))
+    assert result.handoff_turn == 2 and result.rule == "explicit_request"
+
+
+async def test_the_smoke_transcripts_hand_over_where_expected(demo_container: Container) -> None:
+    expected = {
+        json.loads(line)["id"]: json.loads(line)["expect_handoff_turn"]
+        for line in (FIXTURES / "replay_smoke.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    wrong = {}
+    for case in load_cases(FIXTURES / "replay_smoke.jsonl"):
+        result = await replay_case(demo_container, case)
+        if result.handoff_turn != expected[case.id]:
+            wrong[case.id] = (expected[case.id], result.handoff_turn, result.reason)
+    assert wrong == {}
+
+
+async def test_an_unsupported_language_is_answered_then_handed_over(demo_container: Container) -> None:
+    result = await replay_case(
+        demo_container,
+        ReplayCase(
+            "it",
+            ("buongiorno, dov'è il mio ordine? non è ancora arrivato", "per favore, mi aiuti con l'ordine"),
+        ),
+    )
+    assert "English, Spanish, French and German" in result.turns[0]["reply"]
+    assert result.handoff_turn == 2
