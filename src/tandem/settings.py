@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     bot_intent_backend: str = Field(
         default="minilm", description="minilm (embeddings + n-grams, default) or ngram (no model weights)."
     )
+    bot_encoder: str = Field(
+        default="minilm",
+        description="Sentence encoder of the minilm backend: minilm (ONNX, built in) or sentence-transformers.",
+    )
+    bot_encoder_model: Path | None = Field(
+        default=None, description="Local model directory for bot_encoder=sentence-transformers."
+    )
     bot_intent_model: Path | None = Field(
         default=None, description="A model file from `tandem bot train`; unset: the demo store's intents."
     )

@@ -33,6 +33,12 @@ async def test_order_status_needs_the_order_email(demo_container: Container) -> 
     assert turns[1]["decision"] == "flow:order_status"
 
 
+async def test_a_bare_number_answers_the_question_for_an_order_number(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "where is my order?", "10004", "tom@example.com")
+    assert "order number" in turns[0]["reply"] and "e-mail" in turns[1]["reply"]
+    assert "ORD-10004 has been received" in turns[2]["reply"]
+
+
 async def test_a_wrong_email_does_not_reveal_the_order(demo_container: Container) -> None:
     turns = await _replay(demo_container, "status of ORD-10004 please", "someone@else.example")
     assert "doesn't match" in turns[1]["reply"] and "received" not in turns[1]["reply"]

@@ -23,6 +23,7 @@ def test_order_numbers_in_many_spellings() -> None:
 
 def test_a_bare_number_is_not_an_order_without_order_context() -> None:
     assert extract_entities("I have 12345 reasons to smile").order_numbers == ()
+    assert extract_entities("it's 10042", expecting_order=True).order_numbers == ("ORD-10042",)
 
 
 def test_emails_phones_amounts_and_dates() -> None:

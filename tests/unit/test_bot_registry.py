@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,28 @@ def test_the_demo_model_is_cached_on_disk(tmp_path: Path) -> None:
     forget_loaded_models()
     build_intent_model(_settings(tmp_path))
     assert list((tmp_path / "models").glob("intents-ngram-*.joblib"))
+
+
+def test_a_heavier_encoder_not_installed_names_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if the extra were not installed
+    settings = _settings(
+        tmp_path, bot_intent_backend="minilm", bot_encoder="sentence-transformers", bot_encoder_model=tmp_path
+    )
+    with pytest.raises(ConfigurationError, match=r"pip install 'tandem-cx\[encoders-torch\]'"):
+        build_intent_model(settings)
+
+
+def test_unknown_encoder_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(UnknownComponentError, match="Known: minilm, sentence-transformers"):
+        build_intent_model(_settings(tmp_path, bot_intent_backend="minilm", bot_encoder="word2vec"))
+
+
+def test_a_directory_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("sentence_transformers")
+    settings = _settings(
+        tmp_path, bot_intent_backend="minilm", bot_encoder="sentence-transformers", bot_encoder_model=tmp_path
+    )
+    with pytest.raises(ConfigurationError, match="Cannot load a sentence-transformers model"):
+        build_intent_model(settings)

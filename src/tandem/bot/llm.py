@@ -8,6 +8,7 @@ an answer it marks as not supported by the articles, the customer gets Tier 0's 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -76,7 +77,9 @@ class OpenAICompatibleResponder:
         return BotReply(text.strip()[:4000], trace=reply.trace)
 
     async def _complete(self, turn: BotTurn, trace: dict[str, Any]) -> str:
-        articles = self.fallback.retriever.search(turn.text, locale=trace["language"]["code"], limit=3)
+        articles = await asyncio.to_thread(
+            self.fallback.retriever.search, turn.text, locale=trace["language"]["code"], limit=3
+        )
         context = "\n\n".join(f"# {hit.article.title}\n{hit.article.body}" for hit in articles)
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT.format(language=trace["language"]["code"])},

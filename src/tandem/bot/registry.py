@@ -11,7 +11,7 @@ from tandem.bot.components.starter import StarterResponder
 from tandem.bot.errors import UnknownComponentError
 from tandem.bot.escalation import EscalationPolicy
 from tandem.bot.flows import DemoStoreFlows, OrderActions
-from tandem.bot.nlu.encoders import Encoder, MiniLmEncoder
+from tandem.bot.nlu.encoders import Encoder, MiniLmEncoder, SentenceTransformersEncoder
 from tandem.bot.nlu.intents import BACKENDS, IntentModel, Progress
 from tandem.bot.nlu.language import LinguaDetector
 from tandem.bot.nlu.retrieval import HybridRetriever
@@ -25,6 +25,7 @@ from tandem.kb.schemas import ArticleOut
 from tandem.settings import Settings
 
 RESPONDERS = ("tier0", "llm", "starter")
+ENCODERS = ("minilm", "sentence-transformers")
 
 
 @cache
@@ -43,11 +44,23 @@ def shared_sentiment() -> VaderLexiconSentiment:
     return VaderLexiconSentiment()
 
 
+def build_encoder(settings: Settings) -> Encoder:
+    if settings.bot_encoder == "minilm":
+        return shared_encoder()
+    if settings.bot_encoder == "sentence-transformers":
+        if settings.bot_encoder_model is None:
+            raise ConfigurationError(
+                "TANDEM_BOT_ENCODER=sentence-transformers needs TANDEM_BOT_ENCODER_MODEL, a local model directory."
+            )
+        return SentenceTransformersEncoder(str(settings.bot_encoder_model))
+    raise UnknownComponentError(kind="encoder", name=settings.bot_encoder, known=list(ENCODERS))
+
+
 def build_intent_model(settings: Settings, *, progress: Progress | None = None) -> IntentModel:
     backend = settings.bot_intent_backend
     if backend not in BACKENDS:
         raise UnknownComponentError(kind="intent backend", name=backend, known=list(BACKENDS))
-    encoder: Encoder | None = shared_encoder() if backend == "minilm" else None
+    encoder: Encoder | None = build_encoder(settings) if backend == "minilm" else None
     if settings.bot_intent_model is not None:
         return IntentModel.load(settings.bot_intent_model, encoder=encoder)
     return load_or_train(

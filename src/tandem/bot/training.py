@@ -37,14 +37,14 @@ def load_or_train(
     encoder: Encoder | None,
     progress: Progress | None = None,
 ) -> IntentModel:
-    key = (backend, fingerprint(examples))
+    key = (backend if encoder is None else f"{backend}-{encoder.name}", fingerprint(examples))
     with _lock:  # two containers in one process (tests, the CLI) share one model
         if key in _memo:
             model = _memo[key]
             if encoder is not None:
                 model.encoder = encoder
             return model
-        path = cache_dir / f"intents-{backend}-{key[1]}.joblib"
+        path = cache_dir / f"intents-{key[0]}-{key[1]}.joblib"
         if path.exists():
             try:
                 model = IntentModel.load(path, encoder=encoder)

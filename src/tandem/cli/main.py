@@ -27,6 +27,7 @@ from tandem.conversation.state import Owner
 from tandem.core import migrate
 from tandem.core.errors import TandemError
 from tandem.core.ids import ConversationId
+from tandem.core.observability import configure_logging
 from tandem.settings import Settings
 
 app = typer.Typer(
@@ -401,6 +402,9 @@ def bot_train(
 
 
 def main() -> None:
+    # Commands that never build a container still log (model training, cache misses): to stderr, so that
+    # --json output on stdout stays parseable. build_container reconfigures from the settings.
+    configure_logging(level="info")
     try:
         app()
     except KeyboardInterrupt:

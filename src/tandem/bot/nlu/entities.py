@@ -80,14 +80,15 @@ class Entities:
         return {key: value for key, value in found.items() if value}
 
 
-def extract_entities(text: str, *, today: date | None = None) -> Entities:
+def extract_entities(text: str, *, today: date | None = None, expecting_order: bool = False) -> Entities:
+    """``expecting_order``: the bot just asked for an order number, so a bare "10042" is one."""
     text = text[:5000]
     emails = tuple(dict.fromkeys(m.group(0).lower() for m in EMAIL.finditer(text)))
     without_emails = EMAIL.sub(" ", text)
     orders = []
     for match in ORDER_NUMBER.finditer(without_emails):
         # A bare five-digit number is an order number only when the message talks about an order.
-        if match.group(0) != match.group(1) or _ORDER_CONTEXT.search(without_emails):
+        if match.group(0) != match.group(1) or expecting_order or _ORDER_CONTEXT.search(without_emails):
             orders.append(f"ORD-{match.group(1)}")
     without_orders = ORDER_NUMBER.sub(" ", without_emails)
     phones = []
