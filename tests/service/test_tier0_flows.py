@@ -10,8 +10,10 @@ import pytest
 
 from tandem.bench.replay import ReplayCase, load_cases, replay_case
 from tandem.bootstrap import Container
+from tandem.bot.nlu import signals
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+ASSETS = Path(signals.__file__).parent / "assets"
 
 
 @pytest.fixture
@@ -47,6 +49,21 @@ async def test_a_wrong_email_does_not_reveal_the_order(demo_container: Container
 async def test_return_eligibility_follows_the_membership_window(demo_container: Container) -> None:
     turns = await _replay(demo_container, "I want to return order ORD-10005, my email is lucia@example.net")
     assert "Good news" in turns[0]["reply"] and "180-day" in turns[0]["reply"]
+
+
+async def test_refund_status_says_no_return_has_arrived_yet(demo_container: Container) -> None:
+    turns = await _replay(demo_container, "where is my refund for ORD-10003", "maya@example.com")
+    assert turns[1]["decision"] == "flow:refund_status"
+    assert "not received a return for order ORD-10003" in turns[1]["reply"]
+
+
+async def test_saying_it_did_not_help_counts_as_a_failure_not_as_anger(demo_container: Container) -> None:
+    result = await replay_case(
+        demo_container,
+        ReplayCase("u", ("my promo code doesn't work", "that didn't help", "that didn't help either")),
+    )
+    assert result.turns[1]["decision"] != "handoff"
+    assert result.handoff_turn == 3 and result.rule == "failed_attempts"
 
 
 async def test_address_change_before_shipping_updates_the_order(demo_container: Container) -> None:
@@ -97,7 +114,7 @@ async def test_the_trace_is_stored_with_the_bot_message(demo_container: Containe
 async def test_a_request_for_a_person_hands_over_at_that_turn(
     demo_container: Container, language: str
 ) -> None:
-    requests = json.loads((FIXTURES / "human_requests.json").read_text(encoding="utf-8"))[language]
+    requests = json.loads((ASSETS / "human_requests.json").read_text(encoding="utf-8"))[language]
     result = await replay_case(demo_container, ReplayCase("h", ("hello", requests[3]), language))
     assert result.handoff_turn == 2 and result.rule == "explicit_request"
 

@@ -90,6 +90,12 @@ def test_failed_attempts_count_to_the_limit() -> None:
     assert failed_attempts("answered", ConversationStats(consecutive_failures=5), POLICY) is None
 
 
+def test_saying_an_answer_did_not_help_fails_that_answer_too() -> None:
+    after_answer = ConversationStats(consecutive_failures=1, last_outcome="answered")
+    assert failed_attempts("unhelpful", after_answer, POLICY) is not None
+    assert failed_attempts("not_understood", after_answer, POLICY) is None
+
+
 def test_an_explicit_request_wins_over_every_other_rule() -> None:
     turn = _turn("I want a human, my account was hacked", score=0.9, intent="complaint")
     found = decide_escalation(turn, ConversationStats(), POLICY)

@@ -1,7 +1,8 @@
 """The rule signals, each in both directions: asking for a person, frustration, threats, sensitive topics.
 
-The fixture corpora (tests/fixtures) hold many phrasings per language; the hand-written cases below were
-not used while writing the rules and check that they generalise."""
+The example corpora in bot/nlu/assets hold many phrasings per language and were used to write the rules;
+the hand-written cases below were not, and check that they generalise. How rules and the learned detector
+do together on a held-out corpus is in test_bot_human_request.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tandem.bot.nlu import signals
 from tandem.bot.nlu.signals import detect_human_request, detect_signals, fold, is_shouting
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-HUMAN = json.loads((FIXTURES / "human_requests.json").read_text(encoding="utf-8"))
-NOT_HUMAN = json.loads((FIXTURES / "not_human_requests.json").read_text(encoding="utf-8"))
+ASSETS = Path(signals.__file__).parent / "assets"  # the rules were written against these examples
+HUMAN = json.loads((ASSETS / "human_requests.json").read_text(encoding="utf-8"))
+NOT_HUMAN = json.loads((ASSETS / "not_human_requests.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("language", ["en", "es", "fr", "de"])

@@ -178,7 +178,9 @@ def failed_attempts(outcome: str, stats: ConversationStats, policy: EscalationPo
     """Checked after the bot has decided what to say: this failure would be one too many."""
     if outcome not in FAILED_OUTCOMES:
         return None
-    failures = stats.consecutive_failures + 1
+    # "That didn't help" also fails the answer it is about.
+    disowned_answer = outcome == "unhelpful" and stats.last_outcome == "answered"
+    failures = stats.consecutive_failures + 1 + int(disowned_answer)
     if failures < policy.max_failed_attempts:
         return None
     return Escalation(

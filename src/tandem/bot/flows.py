@@ -33,7 +33,7 @@ FLOW_WITH_ORDER = {
     "missing_package": "order_status",
     "return_item": "return",
     "start_refund": "return",
-    "refund_status": "return",
+    "refund_status": "refund_status",
 }
 
 _ADDRESS = re.compile(r"\d")
@@ -83,6 +83,8 @@ class DemoStoreFlows:
             return self._order_status(order, locale, today)
         if flow == "return":
             return self._return(order, profile, locale, today)
+        if flow == "refund_status":
+            return self._refund_status(order, profile, locale, today)
         return await self._address_change(order, turn, locale, state)
 
     # --- shared step: which order, and is it theirs --------------------------------------------------------
@@ -149,6 +151,31 @@ class DemoStoreFlows:
             outcome,
             {"order": order.number},
             {"rule": decision.rule, "eligible": decision.eligible, "membership": profile.membership},
+        )
+
+    def _refund_status(
+        self, order: OrderSummary, profile: CustomerProfile, locale: str, today: date
+    ) -> FlowStep:
+        if order.status == "returned":
+            text = (
+                f"Order {order.number} was returned. We issue the refund within 2 business days of the parcel "
+                "reaching our warehouse; card refunds then take up to 5 business days to show, store credit is "
+                "immediate."
+            )
+            facts: dict[str, Any] = {"status": order.status}
+        else:
+            decision = policies.return_eligibility(order, membership=profile.membership, today=today)
+            text = (
+                f"We have not received a return for order {order.number} yet, so no refund has been issued. "
+            )
+            text += decision.reason
+            facts = {"status": order.status, "rule": decision.rule}
+        return FlowStep(
+            "refund_status",
+            f"{text} {say('anything_else', locale)}",
+            "answered",
+            {"order": order.number},
+            facts,
         )
 
     async def _address_change(

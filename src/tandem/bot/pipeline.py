@@ -18,11 +18,12 @@ import asyncio
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from tandem.bot.escalation import (
+    FAILED_OUTCOMES,
     ConversationStats,
     Escalation,
     EscalationPolicy,
@@ -33,6 +34,7 @@ from tandem.bot.escalation import (
 from tandem.bot.flows import DemoStoreFlows
 from tandem.bot.messages import say
 from tandem.bot.nlu.entities import Entities, extract_entities
+from tandem.bot.nlu.human_request import HumanRequestClassifier, asks_for_person
 from tandem.bot.nlu.language import LanguageDetector
 from tandem.bot.nlu.retrieval import ArticleHit, Retriever
 from tandem.bot.nlu.sentiment import VaderLexiconSentiment, estimate_frustration, frustration_trend
@@ -78,6 +80,7 @@ class Tier0Responder:
         settings: Tier0Settings | None = None,
         today: Callable[[], date] = date.today,
         model_version: str = "",
+        human_request: HumanRequestClassifier | None = None,
     ) -> None:
         self.language = language
         self.sentiment = sentiment
@@ -87,6 +90,7 @@ class Tier0Responder:
         self.settings = settings or Tier0Settings()
         self.today = today
         self.model_version = model_version
+        self.human_request = human_request
 
     # --- analysis (pure CPU) -----------------------------------------------------------------------------
 
@@ -99,6 +103,9 @@ class Tier0Responder:
             guess = self.language.detect(text, prior=stats.last_state.get("language") or turn.locale)
         with clock("signals"):
             signals = detect_signals(text)
+            if self.human_request is not None and signals.human_request is None:
+                found = asks_for_person(text, rule_phrase=None, classifier=self.human_request)
+                signals = replace(signals, human_request=found)
             sentiment = self.sentiment.score(text, language=guess.language).compound
             earlier = [m.body for m in turn.history if m.author == "customer"][-10:]
             frustration = estimate_frustration(
@@ -304,11 +311,14 @@ def conversation_stats(turn: BotTurn) -> ConversationStats:
     """What the bot's own traces say about this episode so far."""
     traces = [m.trace for m in turn.history if m.author == "bot" and m.trace]
     failures = 0
+    disowned = False  # the customer said the bot's previous answer did not help
     for trace in reversed(traces):
-        if trace.get("outcome") in {"not_understood", "unhelpful", "failed", "unsupported_language", "empty"}:
+        outcome = trace.get("outcome")
+        if outcome in FAILED_OUTCOMES or (disowned and outcome == "answered"):
             failures += 1
-        elif trace.get("outcome") != "clarify":
+        elif outcome != "clarify":
             break
+        disowned = outcome == "unhelpful"
     intents = tuple(
         str(t["intent"]["intent"])
         for t in traces

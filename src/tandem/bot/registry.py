@@ -12,6 +12,7 @@ from tandem.bot.errors import UnknownComponentError
 from tandem.bot.escalation import EscalationPolicy
 from tandem.bot.flows import DemoStoreFlows, OrderActions
 from tandem.bot.nlu.encoders import Encoder, MiniLmEncoder, SentenceTransformersEncoder
+from tandem.bot.nlu.human_request import shared_classifier
 from tandem.bot.nlu.intents import BACKENDS, IntentModel, Progress
 from tandem.bot.nlu.language import LinguaDetector
 from tandem.bot.nlu.retrieval import HybridRetriever
@@ -77,6 +78,8 @@ def build_tier0(
     today: Callable[[], date],
 ) -> Tier0Responder:
     model = build_intent_model(settings)
+    # The deployment's own intent examples teach the learned request detector what routine questions are.
+    routine = demo_examples().texts if settings.bot_intent_model is None else []
     retriever = HybridRetriever(model.encoder)
     retriever.rebuild(articles)
     return Tier0Responder(
@@ -94,6 +97,7 @@ def build_tier0(
         ),
         today=today,
         model_version=f"{model.backend}-{model.fingerprint}",
+        human_request=shared_classifier(routine),
     )
 
 

@@ -21,6 +21,14 @@ from rapidfuzz import process as fuzzy
 # --- normalisation -----------------------------------------------------------------------------------------
 
 
+_QUOTED = re.compile(r"«[^»]*»|„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"")
+
+
+def unquote(text: str) -> str:
+    """Quoted text is somebody else's words (a slogan on a T-shirt that says "talk to a human")."""
+    return _QUOTED.sub(" ", text)
+
+
 def fold(text: str) -> str:
     """Lower case, accents removed, apostrophes unified, whitespace collapsed."""
     text = text.replace("\u2019", "'").replace("\u00df", "ss")
@@ -86,8 +94,14 @@ _REQUEST_VERBS = (
     r"telefonieren|kontakt"
 )
 _NEGATION = re.compile(
-    r"\b(?:don't|dont|do not|no need|not|never|sin|nunca|pas besoin|ne veux pas|kein|keinen|nicht)\b"
-    r"(?:\W+\w+){0,2}\W*$"
+    r"\b(?:don't|dont|do not|no need|no longer|not|never|sin|nunca|ya no|pas besoin|plus besoin|ne veux pas|"
+    r"kein|keinen|nicht)\b(?:\W+\w+){0,3}\W*$"
+)
+# "ich brauche keinen Mitarbeiter mehr": the negation sits between the verb and the person.
+_NEGATED_OBJECT = re.compile(r"\b(?:keine?n?|no|nadie|ningun\w*|aucun\w*|not any|no one|nobody)\b")
+# "so the courier can call me": somebody else is to call, not our staff.
+_NOT_OUR_CALL = re.compile(
+    r"\b(?:so|so that|damit|para que|pour que|courier|driver|repartidor|livreur|zusteller|paketbote|bote)\b"
 )
 _REQUEST = re.compile(
     rf"(?P<verb>\b(?:{_REQUEST_VERBS}))\b(?:\W+(?!{PERSON_TOKEN}|{SERVICE_TOKEN})[\w'-]+){{0,5}}?"
@@ -132,11 +146,13 @@ def _mark_people(folded: str) -> str:
 def detect_human_request(text: str) -> str | None:
     """The phrase that asks for a person, or None. Innocent uses ("the delivery agent left my parcel",
     "is this safe for human skin", "my manager needs an invoice") do not fire."""
-    folded = fold(text)
+    folded = fold(unquote(text))
     if not folded:
         return None
-    if _CALLBACK.search(folded):
-        return _CALLBACK.search(folded).group(0)  # type: ignore[union-attr]
+    if (callback := _CALLBACK.search(folded)) and not _NOT_OUR_CALL.search(
+        folded[max(0, callback.start() - 40) : callback.start()]
+    ):
+        return callback.group(0)
     marked = _mark_people(folded)
     plain = re.sub(r"[^\w\s'\u2460\u2461-]+", " ", marked)
     plain = re.sub(r"\s+", " ", plain).strip()
@@ -156,7 +172,7 @@ def detect_human_request(text: str) -> str | None:
             if _NEGATION.search(before):
                 continue
             span = clause[match.start() : match.end() + 1]
-            if _NOT_THE_ONE_ASKED.search(span):
+            if _NOT_THE_ONE_ASKED.search(span) or _NEGATED_OBJECT.search(span):
                 continue
             if _PAST_OR_THIRD_PARTY.search(clause[match.end() :]):
                 continue
@@ -188,7 +204,7 @@ FRUSTRATION_PHRASES = re.compile(
     r"not listening|(?:how many|so many) times|(?:two|three|four|five|several|many|3|4|5|\d+) times|"
     r"(?:the )?(?:second|third|fourth|fifth) time|over and over|same (?:answer|link|thing|reply) again|"
     r"useless|pointless|pathetic|ridiculous|unbelievable|unacceptable|outrageous|disgraceful|"
-    r"joke|waste of (?:my )?time|thanks for nothing|not helpful|unhelpful|doesn't help|didn't help|"
+    r"joke|waste of (?:my )?time|thanks for nothing|"
     r"not what i asked|sick of|fed up|had enough|i'm done|im done|so angry|furious|livid|worst|"
     r"terrible|awful|horrible|scam|rip ?off|fraudsters|incompetent|dumb|stupid|idiot|clowns|wtf|"
     r"for god's sake|seriously\?|straight answer|again\?+|(?:faq|link|answer|message|reply|question) again|"
