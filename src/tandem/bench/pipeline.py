@@ -15,6 +15,7 @@ from tandem.bench.stats import compute_percentile
 from tandem.bot import registry
 from tandem.bot.escalation import EscalationPolicy
 from tandem.bot.flows import DemoStoreFlows
+from tandem.bot.nlu.human_request import shared_classifier
 from tandem.bot.nlu.intents import Progress
 from tandem.bot.nlu.retrieval import HybridRetriever
 from tandem.bot.pipeline import Tier0Responder, Tier0Settings
@@ -83,6 +84,7 @@ def run_pipeline_benchmark(
         retriever=retriever,
         flows=DemoStoreFlows(crm=None),  # type: ignore[arg-type]  # routing only: flows are not run
         settings=Tier0Settings(policy=EscalationPolicy()),
+        human_request=shared_classifier(demo_examples().texts),
     )
     responder.analyse(BotTurn(conversation_id=0, locale="en", text="hello", seq=1))
     cold_start = time.perf_counter() - began

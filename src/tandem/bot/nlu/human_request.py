@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from tandem.bot.nlu.signals import fold, unquote
+from tandem.bot.nlu.signals import fold, mentions_people_or_contact, unquote
 
 ASSETS = Path(__file__).parent / "assets"
 THRESHOLD = 0.7  # probability that counts as a request, beside the rules
@@ -475,9 +475,12 @@ def sentences(text: str) -> list[str]:
 def asks_for_person(
     text: str, *, rule_phrase: str | None, classifier: HumanRequestClassifier | None
 ) -> str | None:
-    """The rules' phrase when they fired, else the classifier's verdict above ``THRESHOLD``, else None."""
+    """The rules' phrase when they fired, else the classifier's verdict above ``THRESHOLD`` for a message that
+    mentions people or contact at all, else None."""
     if rule_phrase is not None or classifier is None:
         return rule_phrase
+    if not mentions_people_or_contact(text):
+        return None
     probability = classifier.probability(text)
     return f"learned detector ({probability:.2f})" if probability >= THRESHOLD else None
 

@@ -44,7 +44,8 @@ PERSON_WORDS = frozenset(
     """agent agents agente agentes human humans humain humains humano humanos person persona personne people gente
     someone somebody anyone anybody alguien quelqu'un quelquun jemand jemandem jemanden
     representative representante representant rep operator operador operateur operatrice
-    manager managers supervisor supervisora superviseur superieur responsable encargado encargada gerente
+    manager managers supervisor supervisora superviseur superieur superior responsable encargado encargada gerente
+    gerant gerante prepose preposee
     jefe chef vorgesetzten vorgesetzter staff employee empleado empleada mitarbeiter mitarbeiterin
     mitarbeiterinnen advisor adviser asesor asesora conseiller conseillere berater beraterin
     kundenberater kundenberaterin kundenbetreuer kundenbetreuerin ansprechpartner mensch menschen
@@ -61,7 +62,7 @@ _FUZZY_PERSON = sorted(w for w in PERSON_WORDS if len(w) >= 5)
 # Words that look like person words within the typo tolerance but are not ("humane", "personal").
 _NOT_PERSON = frozenset(
     """humane humanly personal personally personnel personas agenda agency agencies agentur manage managed
-    managing management manager's superior supervise""".split()
+    managing management manager's supervise""".split()
 )
 PERSON_TOKEN = "\u2460"  # a placeholder no customer types; the patterns below match it
 SERVICE_TOKEN = "\u2461"
@@ -187,6 +188,27 @@ _PERSON_FIRST = re.compile(
     rf"|\b(?:can|could|will|may)\s+(?:a|an|some|the)?\s*[{PERSON_TOKEN}{SERVICE_TOKEN}]\s+"
     rf"(?:take over|help me|call me|contact me|look at this|join)\b"
 )
+_CONTACT_CUES = re.compile(
+    r"\b(?:call|phone|ring|contact|email|e-mail|message|reply|answer|escalat\w*|transfer\w*|forward|hand|"
+    r"staff\w*|team\w*|colleague\w*|employee\w*|assistant\w*|ppl|someone|somebody|anyone|anybody|"
+    r"whoever|in charge|bot|robot|chatbot|superior|gerant\w*|prepose\w*|vrai monde|responsable\w*|"
+    r"llam\w*|marca\w*|contact\w*|escal\w*|transfi\w*|deriv\w*|compa\w*|equipo|ejecutivo|"
+    r"rappel\w*|appel\w*|telephon\w*|contact\w*|escalad\w*|transf\w*|relais|equipe|employe|qqn|vendeu\w*|"
+    r"anruf\w*|ruf\w*|ruckruf|telefon\w*|kontakt\w*|eskal\w*|weiterleit\w*|team\w*|kolleg\w*|jmd|wer|"
+    r"jemand\w*|irgendwer|opper|filial\w*|\w*mitarbeiter\w*|sachbearbeit\w*|verkauf\w*)\b"
+)
+
+
+def mentions_people_or_contact(text: str) -> bool:
+    """A cheap gate for the learned detector: a request for a person names people, staff, the bot or a
+    way of being contacted. Messages without any such word skip the model."""
+    folded = fold(unquote(text))
+    if _CONTACT_CUES.search(folded):
+        return True
+    marked = _mark_people(folded)
+    return PERSON_TOKEN in marked or SERVICE_TOKEN in marked
+
+
 # "... a representative sample", "an agent jacket", "human skin": the person word is a modifier.
 _PAST_OR_THIRD_PARTY = re.compile(
     r"^\s*(?:'s|s')?\s*(?:skin|rights|resources|sample|colour|color|jacket|icon|discount|told|said|"
