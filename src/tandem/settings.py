@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = "llama3.2"
     llm_api_key: str | None = None
-    llm_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+    llm_timeout_seconds: float = Field(
+        default=6.0, gt=0, le=8, description="Below the bot's 10 s turn limit, so Tier 0 can still answer."
+    )
 
     @property
     def model_dir(self) -> Path:

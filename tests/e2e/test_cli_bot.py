@@ -50,8 +50,14 @@ def _csv(tmp_path: Path, name: str = "train.csv") -> Path:
 
 def test_bench_intents_prints_the_figures_as_json(tmp_path: Path) -> None:
     path = _csv(tmp_path)
+    unseen = tmp_path / "test.csv"
+    unseen.write_text(
+        "text,category\nhas my parcel left the warehouse,order_status\nwhere's my order at,order_status\n"
+        "i want to send these shoes back,return_item\nhow do i return a coat,return_item\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(
-        app, ["bench", "intents", "--train", str(path), "--test", str(path), "--backend", "ngram", "--json"]
+        app, ["bench", "intents", "--train", str(path), "--test", str(unseen), "--backend", "ngram", "--json"]
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
@@ -68,7 +74,7 @@ def test_bench_intents_prints_the_figures_as_json(tmp_path: Path) -> None:
         "backend",
     }
     assert expected <= figures.keys() and figures["backend"] == "ngram"
-    assert figures["in_scope_accuracy"] > 0.8 and figures["oos_recall"] is None
+    assert figures["in_scope_accuracy"] >= 0.75 and figures["oos_recall"] is None
 
 
 def test_bench_intents_names_the_bad_line(tmp_path: Path) -> None:
@@ -79,6 +85,15 @@ def test_bench_intents_names_the_bad_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "bad.csv, line 3: empty text" in _said(result.output) and "Traceback" not in result.output
+
+
+def test_too_few_examples_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("text,category\nhi,greet\nbye,leave\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["bot", "train", str(tiny), "-o", str(tmp_path / "m.joblib"), "--backend", "ngram"]
+    )
+    assert result.exit_code == 2 and "at least 3 in-scope examples" in _said(result.output)
 
 
 def test_bench_intents_refuses_a_single_intent(tmp_path: Path) -> None:

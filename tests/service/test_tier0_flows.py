@@ -43,12 +43,35 @@ async def test_a_bare_number_answers_the_question_for_an_order_number(demo_conta
 
 async def test_a_wrong_email_does_not_reveal_the_order(demo_container: Container) -> None:
     turns = await _replay(demo_container, "status of ORD-10004 please", "someone@else.example")
-    assert "doesn't match" in turns[1]["reply"] and "received" not in turns[1]["reply"]
+    assert "couldn't match order ORD-10004" in turns[1]["reply"] and "received" not in turns[1]["reply"]
+
+
+async def test_unknown_and_foreign_orders_get_the_same_answer_and_guessing_ends_with_a_person(
+    demo_container: Container,
+) -> None:
+    known = await _replay(demo_container, "where is ORD-10004?")
+    unknown = await _replay(demo_container, "where is ORD-99999?")
+    assert known[0]["reply"].replace("10004", "X") == unknown[0]["reply"].replace("99999", "X")
+    result = await replay_case(
+        demo_container,
+        ReplayCase(
+            "probe", ("where is ORD-10004?", "me@x.example", "ORD-10005 then", "ORD-10001?", "ORD-10002?")
+        ),
+    )
+    assert result.handoff_turn is not None and result.rule == "failed_attempts"
 
 
 async def test_return_eligibility_follows_the_membership_window(demo_container: Container) -> None:
     turns = await _replay(demo_container, "I want to return order ORD-10005, my email is lucia@example.net")
     assert "Good news" in turns[0]["reply"] and "180-day" in turns[0]["reply"]
+
+
+async def test_asking_the_same_order_twice_is_progress_not_a_loop(demo_container: Container) -> None:
+    result = await replay_case(
+        demo_container, ReplayCase("l", ("where is my order?", "ORD-99999", "ORD-10004", "tom@example.com"))
+    )
+    assert result.handoff_turn is None
+    assert "ORD-10004 has been received" in result.turns[3]["reply"]
 
 
 async def test_refund_status_says_no_return_has_arrived_yet(demo_container: Container) -> None:
@@ -72,14 +95,32 @@ async def test_address_change_before_shipping_updates_the_order(demo_container: 
         "I need to change the delivery address for ORD-10004",
         "tom@example.com",
         "12 Weaver's Lane, 97201 Portland",
+        "yes",
     )
     assert "new delivery address" in turns[1]["reply"]
-    assert "Done" in turns[2]["reply"]
+    assert "Reply yes to confirm" in turns[2]["reply"]
+    assert "Done" in turns[3]["reply"]
     order = await demo_container.crm.find_order("ORD-10004")
     assert order is not None and order.shipping_address == "12 Weaver's Lane, 97201 Portland"
     await demo_container.crm.change_shipping_address(
         "ORD-10004", "1 Lantern Row, 97201 Portland"
     )  # shared demo
+
+
+async def test_a_question_or_a_postcode_is_not_taken_for_the_new_address(demo_container: Container) -> None:
+    turns = await _replay(
+        demo_container,
+        "change the delivery address of ORD-10004",
+        "tom@example.com",
+        "Sorry, is it too late? I ordered 2 days ago",
+        "12 Oxford Road, 10115 Berlin",
+        "no",
+    )
+    assert "Reply yes" not in turns[2]["reply"]
+    assert "ORD-10004" in turns[3]["reply"] and "Oxford Road" in turns[3]["reply"]  # not order ORD-10115
+    assert "keeps its current address" in turns[4]["reply"]
+    order = await demo_container.crm.find_order("ORD-10004")
+    assert order is not None and "Oxford" not in (order.shipping_address or "")
 
 
 async def test_address_change_after_shipping_is_refused_with_the_reason(demo_container: Container) -> None:
@@ -91,7 +132,7 @@ async def test_address_change_after_shipping_is_refused_with_the_reason(demo_con
 
 async def test_password_reset_asks_for_the_account_email(demo_container: Container) -> None:
     turns = await _replay(demo_container, "I forgot my password", "maya@example.com")
-    assert "e-mail address" in turns[0]["reply"] and "reset link" in turns[1]["reply"]
+    assert "e-mail address" in turns[0]["reply"] and "Forgot password" in turns[1]["reply"]
 
 
 async def test_policy_questions_are_answered_from_an_article(demo_container: Container) -> None:

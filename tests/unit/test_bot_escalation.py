@@ -72,6 +72,10 @@ def test_the_same_intent_three_times_is_a_loop() -> None:
     looping = ConversationStats(recent_intents=("promo_code", "promo_code"))
     assert intent_loop(_turn(intent="promo_code"), looping, POLICY) is not None
     assert intent_loop(_turn(intent="order_status"), looping, POLICY) is None
+    broken = ConversationStats(
+        recent_intents=("promo_code", "", "promo_code")
+    )  # "": a turn that was not answered
+    assert intent_loop(_turn(intent="promo_code"), broken, POLICY) is None
     assert (
         intent_loop(_turn(intent="thanks"), ConversationStats(recent_intents=("thanks", "thanks")), POLICY)
         is None
@@ -91,9 +95,12 @@ def test_failed_attempts_count_to_the_limit() -> None:
 
 
 def test_saying_an_answer_did_not_help_fails_that_answer_too() -> None:
-    after_answer = ConversationStats(consecutive_failures=1, last_outcome="answered")
-    assert failed_attempts("unhelpful", after_answer, POLICY) is not None
-    assert failed_attempts("not_understood", after_answer, POLICY) is None
+    # earlier: not understood, then an answer; now "that didn't help" -> three failures in a row
+    after_answer = ConversationStats(consecutive_failures=0, last_outcome="answered")
+    assert failed_attempts("unhelpful", after_answer, POLICY) is None  # the answer and this turn: two
+    after_miss_and_answer = ConversationStats(consecutive_failures=1, last_outcome="answered")
+    assert failed_attempts("unhelpful", after_miss_and_answer, POLICY) is not None
+    assert failed_attempts("not_understood", after_miss_and_answer, POLICY) is None
 
 
 def test_an_explicit_request_wins_over_every_other_rule() -> None:

@@ -24,6 +24,7 @@ from tandem.bot.errors import TrainingDataError
 from tandem.conversation import service as conversation_service
 from tandem.conversation.schemas import ConversationCreate, MessageCreate
 from tandem.conversation.state import Owner
+from tandem.core.errors import TandemError
 from tandem.core.ids import ConversationId, CustomerId
 
 
@@ -86,13 +87,21 @@ async def replay_case(container: Container, case: ReplayCase) -> ReplayResult:
     for number, text in enumerate(case.turns, start=1):
         try:
             data = MessageCreate(body=text, client_message_id=f"replay-{number}")
-        except ValidationError:
-            result.turns.append({"turn": number, "skipped": "the API refuses an empty message"})
-            continue
-        async with container.uow() as uow:
-            posted = await conversation_service.post_message(
-                uow, actor=customer, conversation_id=conversation_id, data=data, limits=container.limits
+            async with container.uow() as uow:
+                posted = await conversation_service.post_message(
+                    uow, actor=customer, conversation_id=conversation_id, data=data, limits=container.limits
+                )
+        except ValidationError as exc:
+            reason = exc.errors()[0].get("msg", "invalid message")
+            result.turns.append(
+                {"turn": number, "text": text[:200], "skipped": f"the API refuses it: {reason}"}
             )
+            continue
+        except TandemError as exc:  # too long, and anything else the API would answer with a 4xx
+            result.turns.append(
+                {"turn": number, "text": text[:200], "skipped": f"the API refuses it: {exc.detail}"}
+            )
+            continue
         outcome = await bot_service.take_turn(
             container.uow,
             responder=container.responder,

@@ -37,7 +37,7 @@ class ConversationStats:
     customer_turns: int = 0
     consecutive_failures: int = 0  # bot turns in a row that did not help, before this one
     unsupported_language_turns: int = 0
-    recent_intents: tuple[str, ...] = ()  # newest last
+    recent_intents: tuple[str, ...] = ()  # intents the bot answered outright, newest last; "" breaks a run
     last_state: dict[str, Any] = field(default_factory=dict)
     last_outcome: str | None = None
 

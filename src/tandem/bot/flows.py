@@ -36,7 +36,31 @@ FLOW_WITH_ORDER = {
     "refund_status": "refund_status",
 }
 
-_ADDRESS = re.compile(r"\d")
+_YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|correct|confirm(?:ed)?|ok(?:ay)?|s[ií]|claro|vale|oui|d'accord|ja|genau|richtig)\b",
+    re.I,
+)
+_NO = re.compile(r"^\W*(?:no|nope|cancel|non|nein|nicht)\b", re.I)
+ADDRESS_MAX_CHARS = 200
+
+
+def looks_like_address(text: str) -> bool:
+    """Street and number, postcode, town: digits and letters, no question, not a whole paragraph."""
+    cleaned = " ".join(text.split())
+    return (
+        10 <= len(cleaned) <= ADDRESS_MAX_CHARS
+        and "?" not in cleaned
+        and any(c.isdigit() for c in cleaned)
+        and sum(c.isalpha() for c in cleaned) >= 5
+    )
+
+
+def is_yes(text: str) -> bool:
+    return bool(_YES.match(text.strip()))
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(text.strip()))
 
 
 class OrderActions(Protocol):
@@ -92,27 +116,30 @@ class DemoStoreFlows:
     async def _verified_order(
         self, flow: str, *, turn: BotTurn, locale: str, entities: Entities, state: dict[str, Any]
     ) -> FlowStep | tuple[OrderSummary, CustomerProfile]:
-        number = (
-            next(iter(entities.order_numbers), None) or state.get("order") or _from_history(turn, "order")
-        )
+        number: str | None
+        if state.get("awaiting") in ("address", "confirm_address") and state.get("order"):
+            number = str(state["order"])  # a postcode in the new address is not another order
+        else:
+            found = next(iter(entities.order_numbers), None)
+            number = found or state.get("order") or _from_history(turn, "order")
         if number is None:
             return FlowStep(flow, say("ask_order", locale), "asked", {"awaiting": "order_number"})
-        order = await self.crm.find_order(number)
-        profile = await self.crm.find_profile(CrmLookup(order_number=number))
-        if order is None or profile is None:
-            return FlowStep(
-                flow, say("order_not_found", locale, order=number), "not_found", {"awaiting": "order_number"}
-            )
         emails = {*entities.emails, *_all_from_history(turn, "email")}
         if turn.customer_email:
             emails.add(turn.customer_email.lower())
-        owner = (profile.email or "").lower()
-        if owner not in emails:
-            # An order number alone is guessable; the e-mail on the order proves it is theirs.
-            key = "email_mismatch" if entities.emails else "ask_email"
-            outcome = "failed" if entities.emails else "asked"
+        if not emails:
+            # Asked before the order is looked up, so the answer never tells whether an order number exists.
             return FlowStep(
-                flow, say(key, locale, order=number), outcome, {"awaiting": "email", "order": number}
+                flow, say("ask_email", locale, order=number), "asked", {"awaiting": "email", "order": number}
+            )
+        order = await self.crm.find_order(number)
+        profile = await self.crm.find_profile(CrmLookup(order_number=number))
+        owner = (profile.email or "").lower() if profile else ""
+        if order is None or profile is None or owner not in emails:
+            # The same words for "no such order" and "not your e-mail"; every try counts as a failed turn,
+            # so guessing order numbers ends with a person after a few tries.
+            return FlowStep(
+                flow, say("no_match", locale, order=number), "failed", {"awaiting": "email", "order": number}
             )
         return order, profile
 
@@ -184,29 +211,34 @@ class DemoStoreFlows:
         decision = policies.address_change_allowed(order)
         if not decision.allowed:
             return FlowStep("address_change", decision.reason, "refused", {"order": order.number})
-        if state.get("awaiting") != "address":
+        awaiting = state.get("awaiting")
+        if awaiting == "address" and looks_like_address(turn.text):
+            address = " ".join(turn.text.split())[:ADDRESS_MAX_CHARS]
             return FlowStep(
                 "address_change",
-                say("ask_address", locale, reason=decision.reason),
+                say("confirm_address", locale, order=order.number, address=address),
                 "asked",
-                {"awaiting": "address", "order": order.number},
+                {"awaiting": "confirm_address", "order": order.number, "address": address},
             )
-        address = " ".join(turn.text.split())
-        if len(address) < 10 or not _ADDRESS.search(address) or self.actions is None:
-            return FlowStep(
-                "address_change",
-                say("address_incomplete", locale),
-                "asked",
-                {"awaiting": "address", "order": order.number},
-            )
-        changed = await self.actions.change_shipping_address(order.number, address)
+        if awaiting == "confirm_address" and state.get("address"):
+            if is_no(turn.text):
+                kept = say("address_kept", locale, order=order.number)
+                return FlowStep("address_change", kept, "answered", {"order": order.number})
+            if is_yes(turn.text) and self.actions is not None:
+                changed = await self.actions.change_shipping_address(order.number, str(state["address"]))
+                done = say("address_changed", locale, order=changed.number, address=changed.shipping_address)
+                return FlowStep(
+                    "address_change",
+                    f"{done} {say('anything_else', locale)}",
+                    "answered",
+                    {"order": order.number},
+                    {"action": "change_shipping_address"},
+                )
         return FlowStep(
             "address_change",
-            f"{say('address_changed', locale, order=changed.number, address=changed.shipping_address)} "
-            f"{say('anything_else', locale)}",
-            "answered",
-            {"order": order.number},
-            {"action": "change_shipping_address"},
+            say("ask_address", locale, reason=decision.reason),
+            "asked",
+            {"awaiting": "address", "order": order.number},
         )
 
     def _password_reset(self, turn: BotTurn, locale: str, entities: Entities) -> FlowStep:

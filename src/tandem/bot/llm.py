@@ -62,8 +62,9 @@ class OpenAICompatibleResponder:
             return reply
         started = time.perf_counter()
         try:
-            text = await self._complete(turn, reply.trace)
-        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            # httpx's timeout applies per phase (connect, write, read); this bounds the whole call.
+            text = await asyncio.wait_for(self._complete(turn, reply.trace), timeout=self.timeout)
+        except (TimeoutError, httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
             reply.trace["llm"] = {"used": False, "error": type(exc).__name__}
             log.warning("llm_failed", error=type(exc).__name__)
             return reply
@@ -98,4 +99,7 @@ class OpenAICompatibleResponder:
             timeout=self.timeout,
         )
         response.raise_for_status()
-        return str(response.json()["choices"][0]["message"]["content"])
+        content = response.json()["choices"][0]["message"].get("content")
+        if not isinstance(content, str):  # refusals, tool calls and some reasoning servers send null
+            raise TypeError("the model returned no text")
+        return content

@@ -93,19 +93,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Merci. Pour protéger vos données, envoyez-moi l'adresse e-mail utilisée pour la commande {order}.",
         "de": "Danke. Zum Schutz Ihrer Daten senden Sie bitte die E-Mail-Adresse der Bestellung {order}.",
     },
-    "order_not_found": {
-        "en": "I couldn't find order {order}. Please check the number in your confirmation e-mail.",
-        "es": "No encuentro el pedido {order}. Revisa el número en el correo de confirmación.",
-        "fr": "Je ne trouve pas la commande {order}. Vérifiez le numéro dans l'e-mail de confirmation.",
-        "de": "Ich finde die Bestellung {order} nicht. Bitte prüfen Sie die Nummer in der Bestätigungs-E-Mail.",
-    },
-    "email_mismatch": {
-        "en": "That e-mail address doesn't match order {order}. Please use the address the order was placed "
-        "with.",
-        "es": "Ese correo no coincide con el pedido {order}. Usa la dirección con la que se hizo el pedido.",
-        "fr": "Cette adresse ne correspond pas à la commande {order}. Utilisez celle de la commande.",
-        "de": "Diese Adresse passt nicht zur Bestellung {order}. Bitte nutzen Sie die Adresse der Bestellung.",
-    },
     "ask_account_email": {
         "en": "I can help with that. What's the e-mail address on your Loom & Lantern account?",
         "es": "Te ayudo. ¿Cuál es el correo electrónico de tu cuenta de Loom & Lantern?",
@@ -113,14 +100,40 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "de": "Gern. Welche E-Mail-Adresse hat Ihr Loom-&-Lantern-Konto?",
     },
     "password_reset_sent": {
-        "en": "If there's an account for {email}, a password reset link is on its way. It works for 60 minutes; "
-        "check your spam folder if it hasn't arrived in a few minutes.",
-        "es": "Si existe una cuenta para {email}, te hemos enviado un enlace para restablecer la contraseña. "
-        "Vale 60 minutos; revisa la carpeta de spam si no llega.",
-        "fr": "S'il existe un compte pour {email}, un lien de réinitialisation est en route. Il est valable 60 "
-        "minutes ; vérifiez vos spams s'il n'arrive pas.",
-        "de": "Falls es ein Konto für {email} gibt, ist ein Link zum Zurücksetzen unterwegs. Er gilt 60 Minuten; "
-        "schauen Sie auch im Spam-Ordner nach.",
+        "en": "On the sign-in page, choose \u201cForgot password\u201d and enter {email}: if there's an account "
+        "for it, the reset link arrives within minutes and works for 60 minutes (check the spam folder too).",
+        "es": "En la página de acceso, elige \u201c¿Olvidaste tu contraseña?\u201d e introduce {email}: si hay una "
+        "cuenta, el enlace llega en minutos y vale 60 minutos (revisa también el spam).",
+        "fr": "Sur la page de connexion, choisissez \u00ab Mot de passe oublié \u00bb et saisissez {email} : s'il "
+        "existe un compte, le lien arrive en quelques minutes et reste valable 60 minutes (vérifiez les spams).",
+        "de": "Wählen Sie auf der Anmeldeseite \u201ePasswort vergessen\u201c und geben Sie {email} ein: Gibt es ein "
+        "Konto, kommt der Link in wenigen Minuten und gilt 60 Minuten (auch im Spam-Ordner nachsehen).",
+    },
+    "no_match": {
+        "en": "I couldn't match order {order} with that e-mail address. Please check both in your order "
+        "confirmation and send the e-mail used for the order.",
+        "es": "No he podido relacionar el pedido {order} con ese correo. Revisa ambos en la confirmación del "
+        "pedido y envíame el correo usado en el pedido.",
+        "fr": "Je n'ai pas pu associer la commande {order} à cette adresse e-mail. Vérifiez les deux dans la "
+        "confirmation de commande et envoyez l'adresse utilisée pour la commande.",
+        "de": "Ich konnte Bestellung {order} dieser E-Mail-Adresse nicht zuordnen. Bitte prüfen Sie beides in "
+        "der Bestellbestätigung und senden Sie die E-Mail-Adresse der Bestellung.",
+    },
+    "confirm_address": {
+        "en": "Shall I send order {order} to \u201c{address}\u201d? Reply yes to confirm or no to keep the "
+        "current address.",
+        "es": "¿Envío el pedido {order} a \u201c{address}\u201d? Responde sí para confirmar o no para mantener "
+        "la dirección actual.",
+        "fr": "J'envoie la commande {order} à \u00ab {address} \u00bb ? Répondez oui pour confirmer ou non pour "
+        "garder l'adresse actuelle.",
+        "de": "Soll Bestellung {order} an \u201e{address}\u201c gehen? Antworten Sie ja zum Bestätigen oder nein, "
+        "um die bisherige Adresse zu behalten.",
+    },
+    "address_kept": {
+        "en": "All right, order {order} keeps its current address.",
+        "es": "De acuerdo, el pedido {order} mantiene su dirección actual.",
+        "fr": "Très bien, la commande {order} garde son adresse actuelle.",
+        "de": "In Ordnung, Bestellung {order} behält die bisherige Adresse.",
     },
     "ask_address": {
         "en": "{reason} What's the new delivery address (street, number, postcode, city)?",
@@ -133,12 +146,6 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "es": "Hecho: el pedido {order} se enviará a {address}.",
         "fr": "C'est fait : la commande {order} sera livrée à {address}.",
         "de": "Erledigt: Bestellung {order} geht jetzt an {address}.",
-    },
-    "address_incomplete": {
-        "en": "That address looks incomplete. Please send street, number, postcode and city in one message.",
-        "es": "La dirección parece incompleta. Envía calle, número, código postal y ciudad en un mensaje.",
-        "fr": "L'adresse semble incomplète. Envoyez rue, numéro, code postal et ville en un seul message.",
-        "de": "Die Adresse scheint unvollständig. Bitte Straße, Hausnummer, PLZ und Ort in einer Nachricht.",
     },
 }
 

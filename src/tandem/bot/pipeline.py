@@ -31,7 +31,7 @@ from tandem.bot.escalation import (
     decide_escalation,
     failed_attempts,
 )
-from tandem.bot.flows import DemoStoreFlows
+from tandem.bot.flows import DemoStoreFlows, is_no, is_yes, looks_like_address
 from tandem.bot.messages import say
 from tandem.bot.nlu.entities import Entities, extract_entities
 from tandem.bot.nlu.human_request import HumanRequestClassifier, asks_for_person
@@ -100,7 +100,8 @@ class Tier0Responder:
         text = _clean(turn.text)[:ANALYSED_CHARS]
         stats = conversation_stats(turn)
         with clock("language"):
-            guess = self.language.detect(text, prior=stats.last_state.get("language") or turn.locale)
+            prior = stats.last_state.get("language") or turn.locale.split("-")[0].lower()
+            guess = self.language.detect(text, prior=prior)
         with clock("signals"):
             signals = detect_signals(text)
             if self.human_request is not None and signals.human_request is None:
@@ -193,6 +194,9 @@ class Tier0Responder:
                     "evidence": late.evidence,
                 },
             }
+        waiting = _still_waiting(analysis.stats.last_state)
+        if "flow" not in extra and waiting:
+            extra["flow"] = waiting  # a question in between does not lose the order or the address step
         return BotReply(text), {"decision": extra.pop("decision", outcome), "outcome": outcome, **extra}
 
     async def _answer(
@@ -200,13 +204,16 @@ class Tier0Responder:
     ) -> tuple[str, str, dict[str, Any]]:
         found = analysis.turn
         intent = found.intent
-        if not found.language_supported:
-            return say("unsupported_language", "en"), "unsupported_language", {}
-        if intent is None:
-            return say("empty", locale), "empty", {}
         state = analysis.stats.last_state
-        flow = self._pending_flow(state, analysis) or (
-            self.flows.flow_for(intent.intent, analysis.entities) if self.flows else None
+        pending = self._pending_flow(state, analysis)  # an address or e-mail may look like another language
+        if pending is None and not found.language_supported:
+            return say("unsupported_language", "en"), "unsupported_language", {}
+        if intent is None and pending is None:
+            if found.text:  # emoji or punctuation only: an acknowledgement, not a failure
+                return say("anything_else", locale), "smalltalk", {"decision": "acknowledgement"}
+            return say("empty", locale), "empty", {}
+        flow = pending or (
+            self.flows.flow_for(intent.intent, analysis.entities) if self.flows and intent else None
         )
         if flow is not None and self.flows is not None:
             step = await self.flows.run(
@@ -217,6 +224,7 @@ class Tier0Responder:
                 step.outcome,
                 {"decision": f"flow:{flow}", "flow": {"name": flow, **step.state}, "facts": step.facts},
             )
+        assert intent is not None
         if intent.intent in SMALLTALK:
             return say(SMALLTALK[intent.intent], locale), "smalltalk", {"decision": intent.intent}
         if intent.intent == "bot_unhelpful":
@@ -266,7 +274,9 @@ class Tier0Responder:
             return str(flow)
         if awaiting == "email" and entities.emails:
             return str(flow)
-        if awaiting == "address" and any(c.isdigit() for c in analysis.turn.text):
+        if awaiting == "address" and looks_like_address(analysis.turn.text):
+            return str(flow)
+        if awaiting == "confirm_address" and (is_yes(analysis.turn.text) or is_no(analysis.turn.text)):
             return str(flow)
         return None
 
@@ -319,10 +329,16 @@ def conversation_stats(turn: BotTurn) -> ConversationStats:
         elif outcome != "clarify":
             break
         disowned = outcome == "unhelpful"
+    # The intents the bot answered outright, newest last; anything else (a flow step, a question it asked,
+    # a failure) breaks a run, so only the same question answered again and again counts as a loop.
     intents = tuple(
         str(t["intent"]["intent"])
+        if isinstance(t.get("intent"), dict)
+        and t["intent"].get("intent")
+        and t.get("outcome") == "answered"
+        and not str(t.get("decision", "")).startswith("flow:")
+        else ""
         for t in traces
-        if isinstance(t.get("intent"), dict) and t["intent"].get("intent")
     )
     last = traces[-1] if traces else {}
     state = dict(last.get("flow") or {})
@@ -337,6 +353,13 @@ def conversation_stats(turn: BotTurn) -> ConversationStats:
         last_state=state,
         last_outcome=last.get("outcome"),
     )
+
+
+def _still_waiting(state: dict[str, Any]) -> dict[str, Any] | None:
+    """A flow's waiting state, carried over one unrelated turn (not more: an old question goes stale)."""
+    if not state.get("awaiting") or state.get("carried"):
+        return None
+    return {key: value for key, value in state.items() if key != "language"} | {"carried": True}
 
 
 def _handoff(escalation: Escalation) -> BotReply:

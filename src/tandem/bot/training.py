@@ -37,7 +37,7 @@ def load_or_train(
     encoder: Encoder | None,
     progress: Progress | None = None,
 ) -> IntentModel:
-    key = (backend if encoder is None else f"{backend}-{encoder.name}", fingerprint(examples))
+    key = (backend if encoder is None else f"{backend}-{encoder.identity}", fingerprint(examples))
     with _lock:  # two containers in one process (tests, the CLI) share one model
         if key in _memo:
             model = _memo[key]

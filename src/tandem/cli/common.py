@@ -46,11 +46,15 @@ def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
 
 @contextmanager
 def exit_on_user_errors() -> Iterator[None]:
-    """A domain error (bad file, unknown name, missing setting) becomes its message and exit status 2."""
+    """A domain error (bad file, unknown name, missing setting) or an OS error becomes one line and exit 2."""
     from tandem.core.errors import TandemError
 
     try:
         yield
     except TandemError as exc:
         err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    except OSError as exc:  # unreadable file, full disk, permissions
+        where = f" ({exc.filename})" if exc.filename else ""
+        err.print(f"[red]Error:[/red] {exc.strerror or exc}{where}")
         raise typer.Exit(2) from None

@@ -151,3 +151,6 @@ def require_trainable(examples: Examples, *, path: str) -> None:
             + (f" ({next(iter(intents))})" if intents else ""),
             path=path,
         )
+    in_scope = sum(1 for label in examples.labels if label != OUT_OF_SCOPE)
+    if in_scope < 3:
+        raise TrainingDataError(f"needs at least 3 in-scope examples to train, found {in_scope}", path=path)

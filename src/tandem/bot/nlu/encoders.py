@@ -8,6 +8,7 @@ the weights come from the package, so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import threading
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ class Encoder(Protocol):
     """Turns texts into unit-length vectors; similar meaning gives a high dot product."""
 
     name: str
+    identity: str  # names the exact model: trained heads are cached per identity
     dimensions: int
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray: ...
@@ -45,6 +47,7 @@ class MiniLmEncoder:
     """all-MiniLM-L6-v2, int8 ONNX: 384 dimensions, about 2 ms per short message on one core."""
 
     name = "minilm"
+    identity = "minilm-l6-v2-int8"
     dimensions = 384
 
     def __init__(self, *, threads: int = 1) -> None:
@@ -120,6 +123,8 @@ class SentenceTransformersEncoder:
                 model_path=model_path,
             ) from exc
         self.dimensions = int(self._model.get_sentence_embedding_dimension())
+        digest = hashlib.sha256(str(Path(model_path).resolve()).encode()).hexdigest()[:10]
+        self.identity = f"st-{digest}-{self.dimensions}"
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         vectors: np.ndarray = self._model.encode(

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 ORDER_NUMBER = re.compile(
     r"(?<![\w-])(?:ord(?:er)?[\s#:_-]*(?:n(?:o|r|um(?:ber)?)\.?\s*)?|#)?(\d{5})(?!\d)", re.I
 )
-_ORDER_CONTEXT = re.compile(r"ord|order|pedido|commande|bestell|auftrag|#", re.I)
+_ORDER_CONTEXT = re.compile(r"\b(?:ord|orders?|pedidos?|commandes?|bestell\w*|auftrag\w*)\b|#\s?\d{5}", re.I)
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[A-Za-z]{2,24}(?![\w-])")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d\s().-]{7,17}\d(?!\w)")
 AMOUNT = re.compile(

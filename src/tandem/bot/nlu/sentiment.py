@@ -168,7 +168,7 @@ class SentimentScore:
 
 
 class VaderLexiconSentiment:
-    """VADER for English, the lexicon above for es/fr/de; neutral for other languages."""
+    """The lexicon above for es/fr/de; VADER for English and, as the best available guess, other languages."""
 
     name = "vader"
 

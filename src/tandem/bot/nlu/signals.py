@@ -223,7 +223,8 @@ FRUSTRATION_PHRASES = re.compile(
     # English
     r"i (?:already|just) (?:told|said|gave|explained|sent)|i've (?:already )?(?:told|said|explained|asked)|"
     r"(?:going|go|goes|running) (?:round )?in circles|are you (?:even )?(?:reading|listening)|"
-    r"not listening|(?:how many|so many) times|(?:two|three|four|five|several|many|3|4|5|\d+) times|"
+    r"not listening|(?:how many|so many) times|(?:told|asked|explained|said|written|wrote|called|repeated) "
+    r"(?:you |this |it |that )?(?:\w+ )?(?:two|three|four|five|several|many|\d+) times|"
     r"(?:the )?(?:second|third|fourth|fifth) time|over and over|same (?:answer|link|thing|reply) again|"
     r"useless|pointless|pathetic|ridiculous|unbelievable|unacceptable|outrageous|disgraceful|"
     r"joke|waste of (?:my )?time|thanks for nothing|"
@@ -268,9 +269,11 @@ CHURN = re.compile(
     r"nie wieder|ich kundige|konto (?:kundigen|schliessen|loschen)|bestelle nie wieder)\b"
 )
 LEGAL = re.compile(
-    r"\b(?:lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|trading standards|"
-    r"consumer protection|ombudsman|report you|abogado|demanda|denuncia|tribunal|consumo|"
-    r"avocat|plainte|tribunal|justice|proces|anwalt|klage|verklagen|gericht|verbraucherzentrale|"
+    r"\b(?:lawyer|attorney|solicitor|(?:sue|suing) (?:you|your company|the company|them)|lawsuit|legal action|"
+    r"(?:take|taking|see) (?:you|this|it|them) to court|small claims|court action|trading standards|"
+    r"consumer protection|ombudsman|report you to|abogado|(?:os|les|te) (?:voy a )?demandar|poner una demanda|"
+    r"denuncia(?:r|re)?|oficina de consumo|(?:reclamaci\w+|queja) (?:en|a) consumo|avocat|porter plainte|"
+    r"en justice|faire un proces|tribunal|anwalt|klage einreichen|verklagen|vor gericht|verbraucherzentrale|"
     r"rechtliche schritte)\b"
 )
 
@@ -289,9 +292,9 @@ SENSITIVE_TOPICS: dict[str, re.Pattern[str]] = {
         r"nicht autorisiert|betrug)\b"
     ),
     "account_compromised": re.compile(
-        r"\b(?:hack\w*|someone (?:else )?(?:logged|got) into my account|account (?:was )?"
-        r"(?:compromised|taken over|breached)|pirate|hackeado|hackearon|han entrado en mi cuenta|"
-        r"compte (?:a ete )?pirate|gehackt|konto (?:wurde )?gehackt)\b"
+        r"\b(?:hacked|hacker|hackers|someone (?:else )?(?:logged|got) into my account|account (?:was )?"
+        r"(?:compromised|taken over|breached)|hackead[oa]|hackearon|han entrado en mi cuenta|"
+        r"compte (?:a ete )?piratee?|pirate mon compte|gehackt)\b"
     ),
     "chargeback": re.compile(
         r"\b(?:charge ?back|dispute (?:this|it|the charge|the payment) with my bank|"
@@ -302,7 +305,9 @@ SENSITIVE_TOPICS: dict[str, re.Pattern[str]] = {
     ),
     "legal_threat": LEGAL,
     "bereavement": re.compile(
-        r"\b(?:passed away|died|death of|deceased|funeral|bereavement|late (?:husband|wife|mother|father)|"
+        r"\b(?:passed away|(?:mother|father|mum|mom|dad|husband|wife|partner|son|daughter|brother|sister) "
+        r"(?:has |had )?died|died (?:last|this|on|in|recently)|death of my|deceased|funeral|bereavement|"
+        r"late (?:husband|wife|mother|father)|"
         r"fallecio|fallecido|fallecida|murio|ha muerto|decede|decedee|est morte?|deces|"
         r"verstorben|gestorben|ist tot|todesfall)\b"
     ),
