@@ -183,3 +183,14 @@ async def test_an_unsupported_language_is_answered_then_handed_over(demo_contain
     )
     assert "English, Spanish, French and German" in result.turns[0]["reply"]
     assert result.handoff_turn == 2
+
+
+async def test_flow_answers_speak_the_customer_language(demo_container: Container) -> None:
+    spanish = await _replay(
+        demo_container, "¿dónde está mi pedido ORD-10004?", "tom@example.com", locale="es"
+    )
+    assert "Hemos recibido el pedido ORD-10004" in spanish[1]["reply"]
+    german = await _replay(
+        demo_container, "Ich möchte Bestellung ORD-10005 zurückschicken", "lucia@example.net", locale="de"
+    )
+    assert "Gute Nachricht" in german[1]["reply"] and "180-tägigen" in german[1]["reply"]

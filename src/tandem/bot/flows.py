@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from tandem.bot.messages import say
+from tandem.bot.messages import known_keys, say
 from tandem.bot.nlu.entities import Entities, extract_entities
 from tandem.bot.types import BotTurn
 from tandem.customers.crm import CrmConnector, CrmLookup, CustomerProfile, OrderSummary
@@ -146,12 +146,12 @@ class DemoStoreFlows:
     # --- flows ------------------------------------------------------------------------------------------
 
     def _order_status(self, order: OrderSummary, locale: str, today: date) -> FlowStep:
-        text = policies.describe_status(order)
+        text = describe_order(order, locale)
         check = policies.delivery_check(order, today=today)
-        if check.late:
-            text += " " + check.reason
+        if check.late and check.expected_by:
+            text += " " + say("status_late", locale, date=check.expected_by.isoformat())
         elif check.expected_by and order.status in ("placed", "packed", "shipped"):
-            text += f" It is expected by {check.expected_by.isoformat()}."
+            text += " " + say("status_expected", locale, date=check.expected_by.isoformat())
         return FlowStep(
             "order_status",
             f"{text} {say('anything_else', locale)}",
@@ -162,15 +162,12 @@ class DemoStoreFlows:
 
     def _return(self, order: OrderSummary, profile: CustomerProfile, locale: str, today: date) -> FlowStep:
         decision = policies.return_eligibility(order, membership=profile.membership, today=today)
+        text = describe_return(order, decision, profile.membership, locale)
         if decision.eligible:
-            methods = ", ".join(m.label.lower() for m in policies.refund_methods())
-            text = (
-                f"Good news: {decision.reason} You can start the return from the order page in your account; the "
-                f"return label is free. Once the parcel reaches us the refund is issued as you choose: {methods}."
-            )
+            text += " " + say("return_how", locale)
             outcome = "answered"
         else:
-            text = decision.reason + ' If you think this is wrong, type "agent" and a person will look at it.'
+            text += " " + say("ask_a_person", locale)
             outcome = "refused"
         return FlowStep(
             "return",
@@ -184,18 +181,12 @@ class DemoStoreFlows:
         self, order: OrderSummary, profile: CustomerProfile, locale: str, today: date
     ) -> FlowStep:
         if order.status == "returned":
-            text = (
-                f"Order {order.number} was returned. We issue the refund within 2 business days of the parcel "
-                "reaching our warehouse; card refunds then take up to 5 business days to show, store credit is "
-                "immediate."
-            )
+            text = say("refund_returned", locale, order=order.number)
             facts: dict[str, Any] = {"status": order.status}
         else:
             decision = policies.return_eligibility(order, membership=profile.membership, today=today)
-            text = (
-                f"We have not received a return for order {order.number} yet, so no refund has been issued. "
-            )
-            text += decision.reason
+            text = say("refund_none_yet", locale, order=order.number)
+            text += " " + describe_return(order, decision, profile.membership, locale)
             facts = {"status": order.status, "rule": decision.rule}
         return FlowStep(
             "refund_status",
@@ -210,7 +201,9 @@ class DemoStoreFlows:
     ) -> FlowStep:
         decision = policies.address_change_allowed(order)
         if not decision.allowed:
-            return FlowStep("address_change", decision.reason, "refused", {"order": order.number})
+            key = "address_shipped" if order.status == "shipped" else "address_closed"
+            refusal = say(key, locale, order=order.number, status=order.status)
+            return FlowStep("address_change", refusal, "refused", {"order": order.number})
         awaiting = state.get("awaiting")
         if awaiting == "address" and looks_like_address(turn.text):
             address = " ".join(turn.text.split())[:ADDRESS_MAX_CHARS]
@@ -236,7 +229,7 @@ class DemoStoreFlows:
                 )
         return FlowStep(
             "address_change",
-            say("ask_address", locale, reason=decision.reason),
+            say("ask_address", locale, reason=say("address_allowed", locale, order=order.number)),
             "asked",
             {"awaiting": "address", "order": order.number},
         )
@@ -255,6 +248,42 @@ class DemoStoreFlows:
             {},
             {"action": "send_password_reset"},
         )
+
+
+def describe_order(order: OrderSummary, locale: str) -> str:
+    """Where the order is, in the customer's language (``store.policies.describe_status`` is the English
+    original that agents see)."""
+    values = {
+        "order": order.number,
+        "carrier": order.carrier or "",
+        "tracking": order.tracking_number or "",
+        "date": order.delivered_on.isoformat() if order.delivered_on else "",
+    }
+    key = f"status_{order.status}" if order.status != "shipped" or order.carrier else "status_on_its_way"
+    return say(key, locale, **values) if key in known_keys() else policies.describe_status(order)
+
+
+def describe_return(
+    order: OrderSummary, decision: policies.ReturnDecision, membership: str, locale: str
+) -> str:
+    """The return decision of ``store.policies`` in the customer's language."""
+    level = policies.MEMBERSHIPS[policies.membership_rank(membership)].capitalize()
+    dates = {
+        "order": order.number,
+        "date": order.delivered_on.isoformat() if order.delivered_on else "",
+        "days": decision.window_days or "",
+        "level": level,
+        "deadline": decision.deadline.isoformat() if decision.deadline else "",
+    }
+    key = {
+        "within_window": "return_within_window",
+        "gold_unlimited": "return_gold",
+        "window_passed": "return_window_passed",
+        "not_delivered": "return_not_delivered",
+        "already_returned": "return_closed",
+        "cancelled": "return_closed",
+    }.get(decision.rule)
+    return say(key, locale, **dates) if key else decision.reason
 
 
 def _from_history(turn: BotTurn, kind: str) -> str | None:

@@ -93,6 +93,163 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Merci. Pour protéger vos données, envoyez-moi l'adresse e-mail utilisée pour la commande {order}.",
         "de": "Danke. Zum Schutz Ihrer Daten senden Sie bitte die E-Mail-Adresse der Bestellung {order}.",
     },
+    # --- flow facts: what the store's policies decided, in the customer's language ---
+    "status_placed": {
+        "en": "Order {order} has been received and will be packed soon.",
+        "es": "Hemos recibido el pedido {order} y pronto lo prepararemos.",
+        "fr": "La commande {order} est enregistrée et sera bientôt préparée.",
+        "de": "Bestellung {order} ist eingegangen und wird bald verpackt.",
+    },
+    "status_packed": {
+        "en": "Order {order} is packed and waiting for the carrier.",
+        "es": "El pedido {order} está empaquetado y espera al transportista.",
+        "fr": "La commande {order} est emballée et attend le transporteur.",
+        "de": "Bestellung {order} ist verpackt und wartet auf den Versanddienst.",
+    },
+    "status_shipped": {
+        "en": "Order {order} is on its way with {carrier} (tracking {tracking}).",
+        "es": "El pedido {order} está en camino con {carrier} (seguimiento {tracking}).",
+        "fr": "La commande {order} est en route avec {carrier} (suivi {tracking}).",
+        "de": "Bestellung {order} ist mit {carrier} unterwegs (Sendungsnummer {tracking}).",
+    },
+    "status_on_its_way": {
+        "en": "Order {order} is on its way.",
+        "es": "El pedido {order} está en camino.",
+        "fr": "La commande {order} est en route.",
+        "de": "Bestellung {order} ist unterwegs.",
+    },
+    "status_delivered": {
+        "en": "Order {order} was delivered on {date}.",
+        "es": "El pedido {order} se entregó el {date}.",
+        "fr": "La commande {order} a été livrée le {date}.",
+        "de": "Bestellung {order} wurde am {date} zugestellt.",
+    },
+    "status_returned": {
+        "en": "Order {order} was returned.",
+        "es": "El pedido {order} fue devuelto.",
+        "fr": "La commande {order} a été retournée.",
+        "de": "Bestellung {order} wurde zurückgesendet.",
+    },
+    "status_cancelled": {
+        "en": "Order {order} was cancelled.",
+        "es": "El pedido {order} fue cancelado.",
+        "fr": "La commande {order} a été annulée.",
+        "de": "Bestellung {order} wurde storniert.",
+    },
+    "status_expected": {
+        "en": "It is expected by {date}.",
+        "es": "Debería llegar antes del {date}.",
+        "fr": "Elle est attendue au plus tard le {date}.",
+        "de": "Sie wird bis {date} erwartet.",
+    },
+    "status_late": {
+        "en": "It was due by {date} and has not arrived; we will ask the carrier to trace it.",
+        "es": "Debía llegar antes del {date} y no ha llegado; pediremos al transportista que lo localice.",
+        "fr": "Elle était attendue le {date} et n'est pas arrivée ; nous demandons au transporteur une enquête.",
+        "de": "Sie war bis {date} fällig und ist nicht angekommen; wir lassen sie beim Versanddienst suchen.",
+    },
+    "return_within_window": {
+        "en": "Good news: order {order} was delivered on {date}, within the {days}-day return window for {level} "
+        "customers (until {deadline}).",
+        "es": "Buenas noticias: el pedido {order} se entregó el {date}, dentro del plazo de devolución de {days} "
+        "días para clientes {level} (hasta el {deadline}).",
+        "fr": "Bonne nouvelle : la commande {order} a été livrée le {date}, dans le délai de retour de {days} jours "
+        "des clients {level} (jusqu'au {deadline}).",
+        "de": "Gute Nachricht: Bestellung {order} wurde am {date} zugestellt, innerhalb der {days}-tägigen "
+        "Rückgabefrist für {level}-Kunden (bis {deadline}).",
+    },
+    "return_gold": {
+        "en": "Good news: Gold members can return items at any time; order {order} qualifies.",
+        "es": "Buenas noticias: los miembros Gold pueden devolver artículos en cualquier momento; el pedido {order} "
+        "cumple.",
+        "fr": "Bonne nouvelle : les membres Gold peuvent retourner leurs articles à tout moment ; la commande {order} "
+        "est concernée.",
+        "de": "Gute Nachricht: Gold-Mitglieder können jederzeit zurückgeben; Bestellung {order} ist berechtigt.",
+    },
+    "return_how": {
+        "en": "You can start the return from the order page in your account; the return label is free. Once the "
+        "parcel reaches us, the refund goes back to your card, to store credit, or as a gift card or check by "
+        "post, as you choose.",
+        "es": "Puedes iniciar la devolución desde la página del pedido en tu cuenta; la etiqueta es gratuita. "
+        "Cuando recibamos el paquete, reembolsamos a tu tarjeta, como saldo en tienda, o con tarjeta regalo o "
+        "cheque por correo, como prefieras.",
+        "fr": "Vous pouvez lancer le retour depuis la page de la commande dans votre compte ; l'étiquette est "
+        "gratuite. Dès réception du colis, le remboursement se fait sur votre carte, en avoir, ou par carte "
+        "cadeau ou chèque envoyés par la poste, au choix.",
+        "de": "Sie können die Rücksendung auf der Bestellseite in Ihrem Konto starten; das Etikett ist kostenlos. "
+        "Sobald das Paket bei uns ist, erstatten wir auf Ihre Karte, als Guthaben oder per Geschenkkarte oder "
+        "Scheck per Post, ganz wie Sie möchten.",
+    },
+    "return_window_passed": {
+        "en": "Order {order} was delivered on {date}; the {days}-day return window for {level} customers closed "
+        "on {deadline}.",
+        "es": "El pedido {order} se entregó el {date}; el plazo de devolución de {days} días para clientes {level} "
+        "terminó el {deadline}.",
+        "fr": "La commande {order} a été livrée le {date} ; le délai de retour de {days} jours des clients {level} "
+        "a pris fin le {deadline}.",
+        "de": "Bestellung {order} wurde am {date} zugestellt; die {days}-tägige Rückgabefrist für {level}-Kunden "
+        "endete am {deadline}.",
+    },
+    "return_not_delivered": {
+        "en": "Order {order} has not been delivered yet; a return can be started once it arrives, and until it "
+        "ships it can be cancelled instead.",
+        "es": "El pedido {order} aún no se ha entregado; la devolución se puede iniciar cuando llegue, y hasta que "
+        "se envíe se puede cancelar.",
+        "fr": "La commande {order} n'est pas encore livrée ; le retour pourra commencer à son arrivée, et tant "
+        "qu'elle n'est pas expédiée, elle peut être annulée.",
+        "de": "Bestellung {order} ist noch nicht zugestellt; eine Rücksendung ist nach der Ankunft möglich, und "
+        "bis zum Versand kann sie storniert werden.",
+    },
+    "return_closed": {
+        "en": "Order {order} was already returned or cancelled, so there is nothing to return.",
+        "es": "El pedido {order} ya fue devuelto o cancelado, así que no hay nada que devolver.",
+        "fr": "La commande {order} a déjà été retournée ou annulée : il n'y a rien à retourner.",
+        "de": "Bestellung {order} wurde bereits zurückgesendet oder storniert; es gibt nichts zurückzugeben.",
+    },
+    "ask_a_person": {
+        "en": 'If you think this is wrong, type "agent" and a person will look at it.',
+        "es": 'Si crees que es un error, escribe "agente" y una persona lo revisará.',
+        "fr": 'Si vous pensez que c\'est une erreur, écrivez "conseiller" et une personne regardera.',
+        "de": 'Wenn Sie das für falsch halten, schreiben Sie "Mitarbeiter" und ein Mensch sieht es sich an.',
+    },
+    "refund_returned": {
+        "en": "Order {order} was returned. We issue the refund within 2 business days of the parcel reaching our "
+        "warehouse; card refunds then take up to 5 business days to show, store credit is immediate.",
+        "es": "El pedido {order} fue devuelto. Emitimos el reembolso en 2 días hábiles desde que el paquete llega "
+        "al almacén; en tarjeta tarda hasta 5 días hábiles en verse, el saldo en tienda es inmediato.",
+        "fr": "La commande {order} a été retournée. Nous remboursons sous 2 jours ouvrés après réception du colis ; "
+        "sur carte, comptez jusqu'à 5 jours ouvrés, l'avoir est immédiat.",
+        "de": "Bestellung {order} wurde zurückgesendet. Wir erstatten innerhalb von 2 Werktagen nach Eingang; "
+        "auf der Karte dauert es bis zu 5 Werktage, Guthaben ist sofort verfügbar.",
+    },
+    "refund_none_yet": {
+        "en": "We have not received a return for order {order} yet, so no refund has been issued.",
+        "es": "Aún no hemos recibido una devolución del pedido {order}, así que no se ha emitido ningún reembolso.",
+        "fr": "Nous n'avons pas encore reçu de retour pour la commande {order} : aucun remboursement n'a été émis.",
+        "de": "Für Bestellung {order} ist noch keine Rücksendung eingegangen, daher wurde nichts erstattet.",
+    },
+    "address_allowed": {
+        "en": "Order {order} has not shipped yet, so its address can be changed.",
+        "es": "El pedido {order} aún no se ha enviado, así que se puede cambiar la dirección.",
+        "fr": "La commande {order} n'est pas encore expédiée : son adresse peut être modifiée.",
+        "de": "Bestellung {order} ist noch nicht versendet; die Adresse kann geändert werden.",
+    },
+    "address_shipped": {
+        "en": "Order {order} is already with the carrier; the address can no longer be changed, but it can be "
+        "redirected with the carrier's tracking link.",
+        "es": "El pedido {order} ya está con el transportista; no se puede cambiar la dirección, pero puedes "
+        "redirigirlo con el enlace de seguimiento.",
+        "fr": "La commande {order} est déjà chez le transporteur ; l'adresse ne peut plus changer, mais vous "
+        "pouvez la rediriger avec le lien de suivi.",
+        "de": "Bestellung {order} ist schon beim Versanddienst; die Adresse lässt sich nicht mehr ändern, aber Sie "
+        "können sie über den Sendungslink umleiten.",
+    },
+    "address_closed": {
+        "en": "Order {order} is {status}; its address can no longer be changed.",
+        "es": "El pedido {order} está {status}; ya no se puede cambiar la dirección.",
+        "fr": "La commande {order} est {status} ; son adresse ne peut plus changer.",
+        "de": "Bestellung {order} ist {status}; die Adresse kann nicht mehr geändert werden.",
+    },
     "ask_account_email": {
         "en": "I can help with that. What's the e-mail address on your Loom & Lantern account?",
         "es": "Te ayudo. ¿Cuál es el correo electrónico de tu cuenta de Loom & Lantern?",
