@@ -6,32 +6,20 @@ import pytest
 
 from tandem.bot.nlu.encoders import MiniLmEncoder
 from tandem.bot.nlu.retrieval import HybridRetriever
-from tandem.kb.schemas import ArticleOut
-from tandem.store.content import load_articles
-
-
-def _articles() -> list[ArticleOut]:
-    return [
-        ArticleOut(
-            id=i,
-            status="published",
-            **{k: a[k] for k in ("slug", "locale", "title", "body", "tags", "intents")},
-        )
-        for i, a in enumerate(load_articles(), start=1)
-    ]
+from tandem.bot.training import demo_articles
 
 
 @pytest.fixture(scope="module")
 def lexical() -> HybridRetriever:
     retriever = HybridRetriever(None)
-    retriever.rebuild(_articles())
+    retriever.rebuild(demo_articles())
     return retriever
 
 
 @pytest.fixture(scope="module")
 def hybrid() -> HybridRetriever:
     retriever = HybridRetriever(MiniLmEncoder())
-    retriever.rebuild(_articles())
+    retriever.rebuild(demo_articles())
     return retriever
 
 

@@ -11,11 +11,8 @@ import pytest
 from aiohttp import web
 
 from tandem.bot.llm import NO_ANSWER, OpenAICompatibleResponder
-from tandem.bot.nlu.retrieval import HybridRetriever
-from tandem.bot.nlu.sentiment import VaderLexiconSentiment
 from tandem.bot.pipeline import Tier0Responder
-from tandem.bot.registry import shared_language_detector
-from tandem.bot.testing import FixedIntentClassifier
+from tandem.bot.testing import scripted_tier0
 from tandem.bot.types import BotTurn
 from tandem.kb.schemas import ArticleOut
 
@@ -64,15 +61,7 @@ async def stand_in() -> AsyncIterator[tuple[StandIn, str]]:
 
 
 def _tier0() -> Tier0Responder:
-    retriever = HybridRetriever(None)
-    retriever.rebuild([ARTICLE])
-    return Tier0Responder(
-        language=shared_language_detector(),
-        sentiment=VaderLexiconSentiment(),
-        intents=FixedIntentClassifier({"how much is shipping": [("shipping_cost", 0.9)]}),
-        retriever=retriever,
-        flows=None,
-    )
+    return scripted_tier0({"how much is shipping": [("shipping_cost", 0.9)]}, [ARTICLE])
 
 
 def _turn(text: str = "how much is shipping") -> BotTurn:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tandem.bot.nlu.retrieval import HybridRetriever
-from tandem.bot.nlu.sentiment import VaderLexiconSentiment
-from tandem.bot.pipeline import Tier0Responder, Tier0Settings
-from tandem.bot.registry import shared_language_detector
-from tandem.bot.testing import FixedIntentClassifier
+from tandem.bot.pipeline import Tier0Responder
+from tandem.bot.testing import scripted_tier0
 from tandem.bot.types import BotReply, BotTurn, TurnMessage
 from tandem.kb.schemas import ArticleOut
 
@@ -32,16 +29,7 @@ TABLE = {
 
 @pytest.fixture(scope="module")
 def responder() -> Tier0Responder:
-    retriever = HybridRetriever(None)
-    retriever.rebuild([ARTICLE])
-    return Tier0Responder(
-        language=shared_language_detector(),
-        sentiment=VaderLexiconSentiment(),
-        intents=FixedIntentClassifier(TABLE),
-        retriever=retriever,
-        flows=None,
-        settings=Tier0Settings(answer_bar=0.5),
-    )
+    return scripted_tier0(TABLE, [ARTICLE])
 
 
 async def _say(responder: Tier0Responder, text: str, history: tuple[TurnMessage, ...] = ()) -> BotReply:

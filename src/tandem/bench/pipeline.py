@@ -19,11 +19,9 @@ from tandem.bot.nlu.human_request import shared_classifier
 from tandem.bot.nlu.intents import Progress
 from tandem.bot.nlu.retrieval import HybridRetriever
 from tandem.bot.pipeline import Tier0Responder, Tier0Settings
-from tandem.bot.training import demo_examples, forget_loaded_models
+from tandem.bot.training import demo_articles, demo_examples, forget_loaded_models
 from tandem.bot.types import BotTurn, TurnMessage
-from tandem.kb.schemas import ArticleOut
 from tandem.settings import Settings
-from tandem.store.content import load_articles
 
 _EXTRA = (
     "I already told you my order number three times!!!",
@@ -54,17 +52,6 @@ class PipelineBenchResult:
         return asdict(self)
 
 
-def _articles() -> list[ArticleOut]:
-    return [
-        ArticleOut(
-            id=index,
-            status="published",
-            **{k: a[k] for k in ("slug", "locale", "title", "body", "tags", "intents")},
-        )
-        for index, a in enumerate(load_articles(), start=1)
-    ]
-
-
 def run_pipeline_benchmark(
     settings: Settings, *, messages: int = 2000, seed: int = 1, progress: Progress | None = None
 ) -> PipelineBenchResult:
@@ -76,7 +63,7 @@ def run_pipeline_benchmark(
     began = time.perf_counter()
     model = registry.build_intent_model(settings)
     retriever = HybridRetriever(model.encoder)
-    retriever.rebuild(_articles())
+    retriever.rebuild(demo_articles())
     responder = Tier0Responder(
         language=registry.shared_language_detector(),
         sentiment=registry.shared_sentiment(),

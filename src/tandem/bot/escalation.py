@@ -15,6 +15,8 @@ from tandem.bot.nlu.signals import Signals
 from tandem.bot.types import IntentPrediction
 
 DEFAULT_FRUSTRATION_THRESHOLD = 0.6
+# Small talk and reactions to the bot: never a topic to look up, clarify or count as a loop.
+CONVERSATIONAL_INTENTS = frozenset({"greeting", "thanks", "goodbye", "affirm", "deny", "bot_unhelpful"})
 FAILED_OUTCOMES = frozenset({"not_understood", "unhelpful", "failed", "unsupported_language", "empty"})
 
 
@@ -59,6 +61,9 @@ class Escalation:
     trigger: str  # a conversation.state.Trigger value
     reason: str
     evidence: dict[str, Any]
+
+    def as_trace(self) -> dict[str, Any]:
+        return {"rule": self.rule, "trigger": self.trigger, "reason": self.reason, "evidence": self.evidence}
 
 
 Rule = Callable[[TurnAnalysis, ConversationStats, EscalationPolicy], Escalation | None]
@@ -125,7 +130,7 @@ def human_only_intent(
 
 def intent_loop(turn: TurnAnalysis, stats: ConversationStats, policy: EscalationPolicy) -> Escalation | None:
     intent = turn.intent.intent if turn.intent else None
-    if intent is None or intent in {"greeting", "thanks", "affirm", "deny", "goodbye"}:
+    if intent is None or intent in CONVERSATIONAL_INTENTS:
         return None
     run = 1
     for previous in reversed(stats.recent_intents):

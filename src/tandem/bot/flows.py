@@ -116,15 +116,16 @@ class DemoStoreFlows:
     async def _verified_order(
         self, flow: str, *, turn: BotTurn, locale: str, entities: Entities, state: dict[str, Any]
     ) -> FlowStep | tuple[OrderSummary, CustomerProfile]:
+        earlier = _said_before(turn)
         number: str | None
         if state.get("awaiting") in ("address", "confirm_address") and state.get("order"):
             number = str(state["order"])  # a postcode in the new address is not another order
         else:
             found = next(iter(entities.order_numbers), None)
-            number = found or state.get("order") or _from_history(turn, "order")
+            number = found or state.get("order") or earlier.last_order
         if number is None:
             return FlowStep(flow, say("ask_order", locale), "asked", {"awaiting": "order_number"})
-        emails = {*entities.emails, *_all_from_history(turn, "email")}
+        emails = {*entities.emails, *earlier.emails}
         if turn.customer_email:
             emails.add(turn.customer_email.lower())
         if not emails:
@@ -286,16 +287,19 @@ def describe_return(
     return say(key, locale, **dates) if key else decision.reason
 
 
-def _from_history(turn: BotTurn, kind: str) -> str | None:
-    found = _all_from_history(turn, kind)
-    return found[-1] if found else None
+@dataclass(frozen=True)
+class _Earlier:
+    last_order: str | None
+    emails: tuple[str, ...]
 
 
-def _all_from_history(turn: BotTurn, kind: str) -> list[str]:
-    values: list[str] = []
+def _said_before(turn: BotTurn) -> _Earlier:
+    """Order numbers and e-mails from the customer's earlier messages, read once per flow step."""
+    orders: list[str] = []
+    emails: list[str] = []
     for message in turn.history:
-        if message.author != "customer":
-            continue
-        entities = extract_entities(message.body)
-        values.extend(entities.order_numbers if kind == "order" else entities.emails)
-    return values
+        if message.author == "customer":
+            entities = extract_entities(message.body)
+            orders.extend(entities.order_numbers)
+            emails.extend(entities.emails)
+    return _Earlier(orders[-1] if orders else None, tuple(emails))

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from tandem.bot.escalation import (
+    CONVERSATIONAL_INTENTS,
     FAILED_OUTCOMES,
     ConversationStats,
     Escalation,
@@ -43,7 +44,7 @@ from tandem.bot.protocols import IntentClassifier
 from tandem.bot.types import BotReply, BotTurn, IntentPrediction
 
 ANALYSED_CHARS = 2000  # a 10,000-character paste is judged by its start; the agent sees it all
-SMALLTALK = {"greeting": "greeting", "thanks": "thanks", "goodbye": "goodbye"}
+SMALLTALK = frozenset({"greeting", "thanks", "goodbye"})  # each has a catalogue message of the same name
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Tier0Responder:
             return False
         if intent.out_of_scope:
             return True
-        if intent.intent in SMALLTALK or intent.intent in ("affirm", "deny", "bot_unhelpful"):
+        if intent.intent in CONVERSATIONAL_INTENTS:
             return False
         return self.flows is None or self.flows.flow_for(intent.intent, entities) is None
 
@@ -187,12 +188,7 @@ class Tier0Responder:
                 "decision": "handoff",
                 "outcome": "handoff",
                 "would_have_said": outcome,
-                "escalation": {
-                    "rule": late.rule,
-                    "trigger": late.trigger,
-                    "reason": late.reason,
-                    "evidence": late.evidence,
-                },
+                "escalation": late.as_trace(),
             }
         waiting = _still_waiting(analysis.stats.last_state)
         if "flow" not in extra and waiting:
@@ -226,7 +222,7 @@ class Tier0Responder:
             )
         assert intent is not None
         if intent.intent in SMALLTALK:
-            return say(SMALLTALK[intent.intent], locale), "smalltalk", {"decision": intent.intent}
+            return say(intent.intent, locale), "smalltalk", {"decision": intent.intent}
         if intent.intent == "bot_unhelpful":
             return say("unhelpful", locale), "unhelpful", {}
         if intent.intent in ("affirm", "deny"):
@@ -398,12 +394,7 @@ def _trace(analysis: Analysis, model_version: str) -> dict[str, Any]:
             "alternatives": [{"intent": a.intent, "score": a.score} for a in found.intent.alternatives],
         }
     if analysis.escalation is not None:
-        trace["escalation"] = {
-            "rule": analysis.escalation.rule,
-            "trigger": analysis.escalation.trigger,
-            "reason": analysis.escalation.reason,
-            "evidence": analysis.escalation.evidence,
-        }
+        trace["escalation"] = analysis.escalation.as_trace()
     return trace
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from tandem.bot.types import IntentPrediction, IntentScore
+from tandem.kb.schemas import ArticleOut
+
+if TYPE_CHECKING:
+    from tandem.bot.pipeline import Tier0Responder
 
 
 class FixedIntentClassifier:
@@ -26,3 +31,24 @@ class FixedIntentClassifier:
             out_of_scope=out,
             threshold=self.threshold,
         )
+
+
+def scripted_tier0(
+    table: Mapping[str, list[tuple[str, float]]], articles: Sequence[ArticleOut] = ()
+) -> Tier0Responder:
+    """The real Tier-0 pipeline (language, signals, rules, BM25 over ``articles``) with a scripted intent
+    model and no flows: decisions become deterministic without training anything."""
+    from tandem.bot.nlu.retrieval import HybridRetriever
+    from tandem.bot.nlu.sentiment import VaderLexiconSentiment
+    from tandem.bot.pipeline import Tier0Responder
+    from tandem.bot.registry import shared_language_detector
+
+    retriever = HybridRetriever(None)
+    retriever.rebuild(articles)
+    return Tier0Responder(
+        language=shared_language_detector(),
+        sentiment=VaderLexiconSentiment(),
+        intents=FixedIntentClassifier(table),
+        retriever=retriever,
+        flows=None,
+    )

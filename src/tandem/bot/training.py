@@ -12,7 +12,8 @@ import structlog
 from tandem.bot.nlu.dataset import Examples
 from tandem.bot.nlu.encoders import Encoder
 from tandem.bot.nlu.intents import IntentModel, Progress, fingerprint
-from tandem.store.content import load_intents
+from tandem.kb.schemas import ArticleOut
+from tandem.store.content import load_articles, load_intents
 
 log = structlog.get_logger(__name__)
 _memo: dict[tuple[str, str], IntentModel] = {}
@@ -27,6 +28,15 @@ def demo_examples() -> Examples:
             for text in texts:
                 examples.add(text, spec.name)
     return examples
+
+
+def demo_articles() -> list[ArticleOut]:
+    """The demo store's articles as the knowledge base serves them, without a database (benchmarks, tests)."""
+    fields = ("slug", "locale", "title", "body", "tags", "intents")
+    return [
+        ArticleOut(id=number, status="published", **{key: article[key] for key in fields})
+        for number, article in enumerate(load_articles(), start=1)
+    ]
 
 
 def load_or_train(
