@@ -9,10 +9,19 @@ import httpx
 DEMO_PASSWORD = "tandem-demo"
 
 
-async def staff_token(client: httpx.AsyncClient, email: str = "alex@tandem.example") -> str:
+async def staff_token(
+    client: httpx.AsyncClient, email: str = "alex@tandem.example", *, online: bool = True
+) -> str:
+    """Signs in, and by default goes online: only online agents can take conversations."""
     response = await client.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    token = str(response.json()["access_token"])
+    if online:
+        presence = await client.put(
+            "/api/v1/routing/presence", json={"presence": "online"}, headers=bearer(token)
+        )
+        assert presence.status_code == 200, presence.text
+    return token
 
 
 async def start_conversation(client: httpx.AsyncClient, **body: Any) -> tuple[int, str]:

@@ -8,6 +8,7 @@ ones (the bot answering customer messages) are wired here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
+from tandem.bot.escalation import EscalationPolicy, load_policy
 from tandem.bot.protocols import Responder
 from tandem.bot.registry import build_responder
-from tandem.conversation.service import BOT_TURN_JOB, MessageLimits
+from tandem.conversation.service import BOT_TURN_JOB, DISPATCH_JOB, HANDOFF_JOB, MessageLimits
 from tandem.core import migrate
 from tandem.core.broker import Broker, InMemoryBroker
 from tandem.core.cache import TTLCache
@@ -36,6 +38,9 @@ from tandem.core.outbox import OutboxRelay
 from tandem.core.uow import UnitOfWorkFactory
 from tandem.kb import service as kb_service
 from tandem.kb.schemas import ArticleIn
+from tandem.routing import service as routing_service
+from tandem.routing.config import RoutingConfig, load_routing_config
+from tandem.routing.schemas import DispatchReport
 from tandem.settings import Settings
 from tandem.store.connector import DemoStoreConnector
 from tandem.store.content import load_articles
@@ -68,7 +73,10 @@ class Container:
     crm: DemoStoreConnector
     responder: Responder
     limits: MessageLimits
+    escalation_policy: EscalationPolicy
+    routing: RoutingConfig
     started: bool = False
+    _ticker: asyncio.Task[None] | None = None
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
     staff_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=5.0))
     conversation_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=60.0))
@@ -96,7 +104,25 @@ class Container:
             await self.queue.start()
             await self.relay.sweep()
             self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
+            self._ticker = asyncio.create_task(self._tick_routing(), name="routing-ticker")
         self.started = True
+
+    async def route(self) -> DispatchReport:
+        """One dispatch round now (also what the ticker and the dispatch job do)."""
+        async with self.uow() as uow:
+            return await routing_service.dispatch(uow, config=self.routing)
+
+    async def _tick_routing(self) -> None:
+        """Offers that lapsed, conversations still waiting, SLA timers: every few seconds."""
+        while True:
+            await asyncio.sleep(self.settings.routing_tick_seconds)
+            try:
+                async with self.uow() as uow:
+                    await routing_service.tick(uow, config=self.routing)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a failed round is retried at the next tick
+                log.warning("routing_tick_failed", error=type(exc).__name__)
 
     async def build_bot(self) -> None:
         """(Re)build the configured responder over the published articles. Training, when the model is not
@@ -113,6 +139,11 @@ class Container:
         )
 
     async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
         close = getattr(self.responder, "aclose", None)
         if close is not None:
             await close()  # an LLM responder's HTTP connections
@@ -130,6 +161,9 @@ def build_container(
     settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None
 ) -> Container:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
+    # Policy files first: a typo stops the start with the file, line and allowed values.
+    escalation_policy = load_policy(settings.escalation_rules)
+    routing = load_routing_config(settings.routing_config)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
@@ -163,6 +197,8 @@ def build_container(
         crm=crm,
         responder=responder,
         limits=MessageLimits(max_chars=settings.max_message_chars),
+        escalation_policy=escalation_policy,
+        routing=routing,
     )
     _register_jobs(container)
     return container
@@ -183,9 +219,26 @@ def _register_jobs(container: Container) -> None:
             responder=container.responder,
             conversation_id=int(payload["conversation_id"]),
             seq=int(payload["seq"]),
+            crm=container.crm,
         )
 
+    async def prepare_handoff(payload: dict[str, Any]) -> None:
+        async with container.uow() as uow:
+            await routing_service.prepare_handoff(
+                uow,
+                config=container.routing,
+                crm=container.crm,
+                conversation_id=int(payload["conversation_id"]),
+                seq=int(payload["seq"]),
+            )
+        await container.route()
+
+    async def dispatch(payload: dict[str, Any]) -> None:
+        await container.route()
+
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
+    container.jobs.register(HANDOFF_JOB, prepare_handoff)
+    container.jobs.register(DISPATCH_JOB, dispatch)
 
 
 async def seed_demo(container: Container) -> None:

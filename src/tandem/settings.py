@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     job_workers: int = Field(default=2, ge=0, le=64, description="In-process job workers (0: none).")
     outbox_sweep_seconds: float = Field(default=5.0, gt=0)
+    routing_tick_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How often lapsed offers, waiting conversations and SLA timers are checked.",
+    )
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     metrics_token: str | None = Field(
         default=None, description="Bearer token for /metrics from other hosts (loopback needs none)."
@@ -64,10 +70,13 @@ class Settings(BaseSettings):
     bot_answer_bar: float = Field(
         default=0.5, ge=0, le=1, description="Minimum match to answer from an article."
     )
-    bot_max_failed_attempts: int = Field(default=3, ge=1, le=20)
-    bot_frustration_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"en": 0.6, "es": 0.6, "fr": 0.6, "de": 0.6},
-        description='Per-locale frustration score (0-1) that hands over to a person; JSON, e.g. {"en": 0.6}.',
+    escalation_rules: Path | None = Field(
+        default=None,
+        description="Escalation policy YAML; unset: the packaged bot/escalation_rules.yaml.",
+    )
+    routing_config: Path | None = Field(
+        default=None,
+        description="Queues, priorities, offers and SLA targets (YAML); unset: the packaged routing/routing.yaml.",
     )
     llm_base_url: str | None = Field(
         default=None,

@@ -113,9 +113,10 @@ async def test_state_changes_arrive_in_order_with_messages(live_server: LiveServ
             frames = await _receive_until(
                 ws, lambda f: f.get("message", {}).get("meta", {}).get("to") == "resolved"
             )
-        states = [f["message"]["meta"]["to"] for f in frames if f["type"] == "message"]
+        states = [f["message"]["meta"]["to"] for f in frames if "to" in f.get("message", {}).get("meta", {})]
         assert states == ["waiting", "human", "resolved"]
-        assert _seqs(frames) == [1, 2, 3]
+        seqs = _seqs(frames)  # the queue notice may come in between; private notes leave gaps
+        assert seqs == sorted(set(seqs)) and seqs[0] == 1
 
 
 async def test_customer_socket_never_receives_private_notes(live_server: LiveServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,66 @@ async def test_flow_answers_speak_the_customer_language(demo_container: Containe
         demo_container, "Ich möchte Bestellung ORD-10005 zurückschicken", "lucia@example.net", locale="de"
     )
     assert "Gute Nachricht" in german[1]["reply"] and "180-tägigen" in german[1]["reply"]
+
+
+# --- first messages that must go to a person (tests/fixtures/replay_handoffs.jsonl) ------------------------
+
+HANDOFF_CASES = FIXTURES / "replay_handoffs.jsonl"
+# Cases the detectors miss today. They stay in the fixture with their expectation; the xfail below fails
+# (strict) once a detector catches them, so this set only ever shrinks.
+KNOWN_MISSES: set[str] = set()  # case ids the detectors are known to miss, each with why
+
+
+def _handoff_expectations() -> dict[str, dict[str, Any]]:
+    lines = HANDOFF_CASES.read_text(encoding="utf-8").splitlines()
+    return {raw["id"]: raw for raw in (json.loads(line) for line in lines if line.strip())}
+
+
+async def _wrong_first_turn_handoffs(
+    container: Container, *, known_misses: bool
+) -> dict[str, dict[str, Any]]:
+    expected = _handoff_expectations()
+    wrong: dict[str, dict[str, Any]] = {}
+    for case in load_cases(HANDOFF_CASES):
+        if (case.id in KNOWN_MISSES) != known_misses:
+            continue
+        result = await replay_case(container, case)
+        trace = result.turns[0].get("trace", {}) if result.turns else {}
+        escalation = trace.get("escalation") or {}
+        got = (result.handoff_turn, escalation.get("trigger"), escalation.get("evidence", {}).get("topic"))
+        want = tuple(
+            expected[case.id].get(key) for key in ("expect_handoff_turn", "expect_trigger", "expect_topic")
+        )
+        if got != want:
+            wrong[case.id] = {
+                "text": case.turns[0],
+                "expected": want,
+                "got": got,
+                "decision": trace.get("decision"),
+                "signals": trace.get("signals"),
+            }
+    return wrong
+
+
+def test_the_handoff_fixture_covers_every_language_and_sensitive_topic() -> None:
+    cases = list(_handoff_expectations().values())
+    assert all(len(case["turns"]) == 1 and case["expect_handoff_turn"] == 1 for case in cases)
+    for language in ("en", "es", "fr", "de"):
+        requests = [c for c in cases if c["locale"] == language and c["expect_trigger"] == "customer_request"]
+        assert len(requests) >= 8, language
+        topics = {c["expect_topic"] for c in cases if c["locale"] == language and "expect_topic" in c}
+        assert topics == set(signals.SENSITIVE_TOPICS), language
+    assert {c["expect_trigger"] for c in cases} == {"customer_request", "sensitive_topic"}
+    assert KNOWN_MISSES <= {c["id"] for c in cases}
+
+
+async def test_first_message_requests_and_sensitive_topics_hand_over_with_their_trigger(
+    demo_container: Container,
+) -> None:
+    assert await _wrong_first_turn_handoffs(demo_container, known_misses=False) == {}
+
+
+@pytest.mark.skipif(not KNOWN_MISSES, reason="no known detector misses in the fixture")
+@pytest.mark.xfail(strict=True, reason="detector misses listed in KNOWN_MISSES")
+async def test_known_detector_misses_hand_over_too(demo_container: Container) -> None:
+    assert await _wrong_first_turn_handoffs(demo_container, known_misses=True) == {}

@@ -119,3 +119,8 @@ async def get_staff_names(uow: UnitOfWork, staff_ids: set[int]) -> dict[int, str
         if user is not None:
             names[staff_id] = user.name
     return names
+
+
+async def directory(uow: UnitOfWork) -> list[StaffOut]:
+    """Every active staff account, for routing (which checks its own callers)."""
+    return [StaffOut.model_validate(user) for user in await repository.list_staff(uow.session) if user.active]

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from tandem.bench.stats import compute_percentile
 from tandem.bot import registry
-from tandem.bot.escalation import EscalationPolicy
+from tandem.bot.escalation import default_policy
 from tandem.bot.flows import DemoStoreFlows
 from tandem.bot.nlu.human_request import shared_classifier
 from tandem.bot.nlu.intents import Progress
@@ -70,7 +70,7 @@ def run_pipeline_benchmark(
         intents=model,
         retriever=retriever,
         flows=DemoStoreFlows(crm=None),  # type: ignore[arg-type]  # routing only: flows are not run
-        settings=Tier0Settings(policy=EscalationPolicy()),
+        settings=Tier0Settings(policy=default_policy()),
         human_request=shared_classifier(demo_examples().texts),
     )
     responder.analyse(BotTurn(conversation_id=0, locale="en", text="hello", seq=1))

@@ -29,8 +29,7 @@ from tandem.bot.escalation import (
     Escalation,
     EscalationPolicy,
     TurnAnalysis,
-    decide_escalation,
-    failed_attempts,
+    default_policy,
 )
 from tandem.bot.flows import DemoStoreFlows, is_no, is_yes, looks_like_address
 from tandem.bot.messages import say
@@ -52,7 +51,7 @@ class Tier0Settings:
     answer_bar: float = 0.5  # knowledge answers need at least this match (0-1)
     clarify_margin: float = 0.12  # two intents closer than this: ask which one
     clarify_floor: float = 0.25  # ... when both are at least this likely
-    policy: EscalationPolicy = field(default_factory=EscalationPolicy)
+    policy: EscalationPolicy = field(default_factory=default_policy)
 
 
 @dataclass
@@ -135,7 +134,7 @@ class Tier0Responder:
             intent=intent,
         )
         with clock("rules"):
-            escalation = decide_escalation(analysis, stats, self.settings.policy)
+            escalation = self.settings.policy.decide(analysis, stats)
         articles: list[ArticleHit] = []
         if escalation is None and self._may_answer_from_articles(intent, entities):
             with clock("retrieval"):
@@ -183,7 +182,7 @@ class Tier0Responder:
         if analysis.escalation is not None:
             return _handoff(analysis.escalation), {"decision": "handoff", "outcome": "handoff"}
         text, outcome, extra = await self._answer(turn, analysis, locale)
-        if (late := failed_attempts(outcome, analysis.stats, self.settings.policy)) is not None:
+        if (late := self.settings.policy.failed_attempts(outcome, analysis.stats)) is not None:
             return _handoff(late), {
                 "decision": "handoff",
                 "outcome": "handoff",
@@ -338,6 +337,12 @@ def conversation_stats(turn: BotTurn) -> ConversationStats:
     )
     last = traces[-1] if traces else {}
     state = dict(last.get("flow") or {})
+    since: list[float] | None = None  # frustration seen since the last sentiment handoff of this episode
+    for message in turn.history:
+        if message.author == "system" and message.trace and message.trace.get("trigger") == "sentiment":
+            since = []
+        elif since is not None and message.author == "bot" and message.trace:
+            since.append(float(message.trace.get("frustration", 0.0)))
     state["language"] = (
         last.get("language", {}).get("code") if isinstance(last.get("language"), dict) else None
     )
@@ -348,6 +353,8 @@ def conversation_stats(turn: BotTurn) -> ConversationStats:
         recent_intents=intents[-5:],
         last_state=state,
         last_outcome=last.get("outcome"),
+        membership=turn.membership,
+        frustration_since_escalation=tuple(since) if since is not None else None,
     )
 
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.errors import UnknownComponentError
-from tandem.bot.escalation import EscalationPolicy
+from tandem.bot.escalation import load_policy
 from tandem.bot.flows import DemoStoreFlows, OrderActions
 from tandem.bot.nlu.encoders import Encoder, MiniLmEncoder, SentenceTransformersEncoder
 from tandem.bot.nlu.human_request import shared_classifier
@@ -90,10 +90,7 @@ def build_tier0(
         flows=DemoStoreFlows(crm, actions),
         settings=Tier0Settings(
             answer_bar=settings.bot_answer_bar,
-            policy=EscalationPolicy(
-                frustration_thresholds=dict(settings.bot_frustration_thresholds),
-                max_failed_attempts=settings.bot_max_failed_attempts,
-            ),
+            policy=load_policy(settings.escalation_rules),
         ),
         today=today,
         model_version=f"{model.backend}-{model.fingerprint}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -16,8 +17,10 @@ from tandem.conversation import service as conversation_service
 from tandem.conversation.errors import ConversationResolvedError, NotOwnerError
 from tandem.conversation.schemas import MessageCreate
 from tandem.conversation.state import Owner, Trigger
-from tandem.core.ids import ConversationId
+from tandem.core.ids import ConversationId, CustomerId
 from tandem.core.uow import UnitOfWork
+from tandem.customers import service as customers_service
+from tandem.customers.crm import CrmConnector
 
 log = structlog.get_logger(__name__)
 HISTORY_TURNS = 20
@@ -41,6 +44,25 @@ async def _respond_or_step_aside(responder: Responder, turn: BotTurn, *, timeout
         )
 
 
+def _trace_of(author: str, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The bot's own trace, or for a system notice the ownership change it announced (the escalation
+    rules' hysteresis needs to know a sentiment handoff happened)."""
+    if author == "bot":
+        return meta.get("trace")
+    if author == "system" and meta.get("transition"):
+        return {"transition": meta.get("transition"), "trigger": meta.get("trigger")}
+    return None
+
+
+async def _membership(uow: UnitOfWork, crm: CrmConnector | None, customer_id: CustomerId) -> str | None:
+    """The CRM's membership level of a verified customer (the escalation policy's membership rule)."""
+    if crm is None:
+        return None
+    customer = await customers_service.require_customer(uow, customer_id=customer_id)
+    profile = await customers_service.find_crm_profile(crm, customer)
+    return profile.membership if profile else None
+
+
 async def take_turn(
     uow_factory: Callable[..., UnitOfWork],
     *,
@@ -48,6 +70,7 @@ async def take_turn(
     conversation_id: int,
     seq: int,
     timeout_seconds: float = RESPONDER_TIMEOUT_SECONDS,
+    crm: CrmConnector | None = None,
 ) -> str:
     """Returns what happened (for logs and tests): replied, handed_off, skipped_*."""
     bot = Actor.bot()
@@ -59,6 +82,7 @@ async def take_turn(
         recent = await conversation_service.list_messages(
             uow, actor=bot, conversation_id=cid, after_seq=max(0, conversation.last_seq - 2 * HISTORY_TURNS)
         )
+        membership = await _membership(uow, crm, CustomerId(conversation.customer_id))
     episode_messages = [m for m in recent if m.episode == conversation.episode and not m.private]
     customer_turns = [m for m in episode_messages if m.author_kind.value == "customer"]
     if not customer_turns or customer_turns[-1].seq != seq:
@@ -69,13 +93,9 @@ async def take_turn(
         locale=conversation.locale,
         text=current.body,
         seq=seq,
+        membership=membership,
         history=tuple(
-            TurnMessage(
-                m.author_kind.value,
-                m.body,
-                m.seq,
-                m.meta.get("trace") if m.author_kind.value == "bot" else None,
-            )
+            TurnMessage(m.author_kind.value, m.body, m.seq, _trace_of(m.author_kind.value, m.meta))
             for m in episode_messages
             if m.seq < seq
         ),

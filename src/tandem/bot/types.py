@@ -11,7 +11,7 @@ class TurnMessage:
     author: str  # customer | bot | agent | system
     body: str
     seq: int
-    trace: dict[str, Any] | None = None  # the bot's own trace, for bot messages
+    trace: dict[str, Any] | None = None  # the bot's trace; for system notices, the ownership change
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class BotTurn:
     seq: int
     history: tuple[TurnMessage, ...] = ()
     customer_email: str | None = None
+    membership: str | None = None  # guest | bronze | silver | gold, for a verified customer the CRM knows
 
 
 @dataclass

@@ -47,6 +47,8 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(bench_app, name="bench")
 app.add_typer(bot_app, name="bot")
+escalation_app = typer.Typer(help="The escalation policy and routing files.", no_args_is_help=True)
+app.add_typer(escalation_app, name="escalation")
 
 T = TypeVar("T")
 
@@ -116,7 +118,8 @@ def serve(
         f"(database: {'SQLite' if settings.database_url is None else settings.database_url.split(':')[0]}, "
         f"broker: {'Redis' if settings.redis_url else 'in-process'}). API reference at /docs."
     )
-    application = create_app(settings=settings)
+    with exit_on_user_errors():  # a broken rules or routing file: its file, line and allowed values, exit 2
+        application = create_app(settings=settings)
     uvicorn.run(
         application,
         host=settings.host,
@@ -399,6 +402,32 @@ def bot_train(
         f"{model.trained_seconds:.1f} s; out-of-scope threshold {model.threshold:.3f} "
         f"({model.threshold_source}). Saved to {output}."
     )
+
+
+@escalation_app.command("check")
+def escalation_check(
+    rules: Annotated[
+        Path | None, typer.Option(help="Rules file (default: TANDEM_ESCALATION_RULES or the packaged one).")
+    ] = None,
+    routing: Annotated[
+        Path | None, typer.Option(help="Routing file (default: TANDEM_ROUTING_CONFIG or the packaged one).")
+    ] = None,
+) -> None:
+    """Validate the escalation rules and the routing file, and print the rules in the order they apply.
+    Exit 2 with the file, line and allowed values of every mistake."""
+    from tandem.bot.escalation import load_policy
+    from tandem.routing.config import load_routing_config
+
+    settings = settings_or_exit()
+    with exit_on_user_errors():
+        policy = load_policy(rules or settings.escalation_rules)
+        config = load_routing_config(routing or settings.routing_config)
+    for position, rule in enumerate(policy.rules, start=1):
+        fields = {k: v for k, v in rule.model_dump().items() if k != "rule"}
+        console.print(f"{position}. [bold]{rule.rule}[/bold] {fields if fields else ''}")
+    queues = ", ".join(f"{q.name}{' (fallback)' if q.fallback else ''}" for q in config.queues)
+    console.print(f"Queues: {queues or config.fallback.name + ' (built-in fallback)'}")
+    console.print("[green]Both files are valid.[/green]")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,9 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tandem.core.db import Base, JsonType, UTCDateTime
-
-BigId = BigInteger().with_variant(Integer, "sqlite")
+from tandem.core.db import Base, BigId, JsonType, UTCDateTime
 
 
 class Conversation(Base):
@@ -108,6 +107,8 @@ class ConversationOutcome(Base):
     first_human_id: Mapped[int | None] = mapped_column(Integer)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds the customer spent waiting for a person (all waits of the conversation together).
+    waited_seconds: Mapped[float | None] = mapped_column(Float)
     csat: Mapped[int | None] = mapped_column(SmallInteger)
     nps: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,14 @@ from __future__ import annotations
 
 NOTICES: dict[str, dict[str, str]] = {
     "en": {
+        "requeued": "I'm passing your conversation to a colleague who specialises in this. You don't need to "
+        "repeat anything.",
+        "queue_position": "You're number {position} in the queue. Expected wait: about {wait}.",
+        "queue_next": "You're next in the queue. Expected wait: about {wait}.",
+        "no_agents": "Nobody from our team is online right now, so I can't say how long it will take. Your "
+        "place in the queue is kept: stay here, or leave your e-mail address and we'll reply by e-mail.",
+        "minutes": "{n} minutes",
+        "minute": "1 minute",
         "waiting": "I'm bringing in a person from our team. You don't need to repeat anything: they will see "
         "this whole conversation.",
         "human": "{agent} from our team has joined the conversation.",
@@ -13,6 +21,14 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Welcome back: the conversation is open again.",
     },
     "es": {
+        "requeued": "Paso la conversación a un compañero especializado en esto. No hace falta repetir nada.",
+        "queue_position": "Eres el número {position} de la cola. Espera estimada: unos {wait}.",
+        "queue_next": "Eres el siguiente en la cola. Espera estimada: unos {wait}.",
+        "no_agents": "Ahora mismo no hay nadie de nuestro equipo conectado, así que no puedo decirte cuánto "
+        "tardaremos. Mantienes tu lugar en la cola: quédate aquí o déjanos tu correo y te responderemos por "
+        "correo.",
+        "minutes": "{n} minutos",
+        "minute": "1 minuto",
         "waiting": "Estoy pasando la conversación a una persona de nuestro equipo. No hace falta repetir nada: "
         "verá toda la conversación.",
         "human": "{agent}, de nuestro equipo, se ha unido a la conversación.",
@@ -21,6 +37,14 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Bienvenido de nuevo: la conversación está abierta otra vez.",
     },
     "fr": {
+        "requeued": "Je transmets la conversation à un collègue spécialisé. Inutile de répéter quoi que ce soit.",
+        "queue_position": "Vous êtes numéro {position} dans la file. Attente estimée : environ {wait}.",
+        "queue_next": "Vous êtes le prochain dans la file. Attente estimée : environ {wait}.",
+        "no_agents": "Personne de notre équipe n'est en ligne pour le moment, je ne peux donc pas estimer "
+        "l'attente. Vous gardez votre place : restez ici, ou laissez votre adresse e-mail et nous vous "
+        "répondrons par e-mail.",
+        "minutes": "{n} minutes",
+        "minute": "1 minute",
         "waiting": "Je transmets la conversation à une personne de notre équipe. Inutile de répéter quoi que ce "
         "soit : elle verra toute la conversation.",
         "human": "{agent}, de notre équipe, a rejoint la conversation.",
@@ -30,6 +54,15 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Bon retour : la conversation est de nouveau ouverte.",
     },
     "de": {
+        "requeued": "Ich gebe das Gespräch an eine Kollegin oder einen Kollegen mit Fachwissen weiter. Sie "
+        "müssen nichts wiederholen.",
+        "queue_position": "Sie sind Nummer {position} in der Warteschlange. Geschätzte Wartezeit: etwa {wait}.",
+        "queue_next": "Sie sind als Nächstes dran. Geschätzte Wartezeit: etwa {wait}.",
+        "no_agents": "Gerade ist niemand aus unserem Team online, daher kann ich keine Wartezeit nennen. Ihr "
+        "Platz in der Warteschlange bleibt erhalten: Bleiben Sie hier, oder hinterlassen Sie Ihre "
+        "E-Mail-Adresse, und wir antworten per E-Mail.",
+        "minutes": "{n} Minuten",
+        "minute": "1 Minute",
         "waiting": "Ich hole eine Person aus unserem Team dazu. Sie müssen nichts wiederholen: Sie sieht das "
         "ganze Gespräch.",
         "human": "{agent} aus unserem Team ist dem Gespräch beigetreten.",
@@ -45,3 +78,9 @@ def notice(locale: str, key: str, **values: str) -> str:
     language = locale.split("-")[0].lower()
     template = NOTICES.get(language, NOTICES["en"]).get(key) or NOTICES["en"][key]
     return template.format(**values)
+
+
+def wait_text(locale: str, seconds: float) -> str:
+    """An expected wait in whole minutes, never "0 minutes"."""
+    minutes = max(1, round(seconds / 60))
+    return notice(locale, "minute") if minutes == 1 else notice(locale, "minutes", n=str(minutes))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,3 +216,97 @@ async def remove_tag(session: AsyncSession, *, conversation_id: int, tag: str) -
             ConversationTag.conversation_id == conversation_id, ConversationTag.tag == tag
         )
     )
+
+
+# --- bulk reads for routing --------------------------------------------------------------------------
+
+
+async def routing_rows(session: AsyncSession, *, conversation_ids: Sequence[int]) -> list[Any]:
+    if not conversation_ids:
+        return []
+    c = Conversation
+    statement = select(
+        c.id,
+        c.state,
+        c.episode,
+        c.locale,
+        c.channel,
+        c.customer_id,
+        c.assignee_id,
+        c.tier,
+        c.state_changed_at,
+    ).where(c.id.in_(list(conversation_ids)))
+    return list((await session.execute(statement)).all())
+
+
+async def ids_in_state(session: AsyncSession, state: str) -> list[int]:
+    statement = select(Conversation.id).where(Conversation.state == state)
+    return list((await session.scalars(statement)).all())
+
+
+async def assigned_counts(session: AsyncSession, state: str) -> dict[int, int]:
+    statement = (
+        select(Conversation.assignee_id, func.count())
+        .where(Conversation.state == state, Conversation.assignee_id.is_not(None))
+        .group_by(Conversation.assignee_id)
+    )
+    rows = (await session.execute(statement)).all()
+    return {int(staff_id): int(count) for staff_id, count in rows if staff_id is not None}
+
+
+async def latest_event(
+    session: AsyncSession, *, conversation_id: int, types: Sequence[str]
+) -> ConversationEvent | None:
+    statement = (
+        select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id, ConversationEvent.type.in_(list(types)))
+        .order_by(ConversationEvent.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(statement)
+
+
+async def response_clocks(session: AsyncSession, *, conversation_ids: Sequence[int]) -> list[Any]:
+    """Per conversation: the last public reply of a person in this episode, and the oldest customer message
+    after it. Two correlated subqueries over the (conversation_id, seq) index."""
+    if not conversation_ids:
+        return []
+    c = Conversation
+    agent = Message.__table__.alias("agent")
+    customer = Message.__table__.alias("customer")
+    public_agent_replies = (
+        agent.c.conversation_id == c.id,
+        agent.c.episode == c.episode,
+        agent.c.author_kind == "agent",
+        agent.c.private.is_(False),
+    )
+    last_agent_seq = select(func.max(agent.c.seq)).where(*public_agent_replies).scalar_subquery()
+    last_agent_at = select(func.max(agent.c.created_at)).where(*public_agent_replies).scalar_subquery()
+    waiting_customer_at = (
+        select(func.min(customer.c.created_at))
+        .where(
+            customer.c.conversation_id == c.id,
+            customer.c.episode == c.episode,
+            customer.c.author_kind == "customer",
+            customer.c.seq > func.coalesce(last_agent_seq, 0),
+        )
+        .scalar_subquery()
+    )
+    statement = select(
+        c.id, last_agent_at.label("last_agent_at"), waiting_customer_at.label("waiting_customer_at")
+    ).where(c.id.in_(list(conversation_ids)))
+    return list((await session.execute(statement)).all())
+
+
+async def escalation_counts(session: AsyncSession, *, trigger: str, since: datetime) -> list[tuple[str, int]]:
+    statement = (
+        select(Conversation.locale, func.count())
+        .join(ConversationEvent, ConversationEvent.conversation_id == Conversation.id)
+        .where(
+            ConversationEvent.type == "request_human",
+            ConversationEvent.trigger == trigger,
+            ConversationEvent.created_at >= since,
+        )
+        .group_by(Conversation.locale)
+    )
+    return [(str(locale), int(count)) for locale, count in (await session.execute(statement)).all()]

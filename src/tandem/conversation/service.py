@@ -53,15 +53,21 @@ from tandem.customers import service as customers_service
 from tandem.customers.schemas import IdentityKind
 
 BOT_TURN_JOB = "bot.take_turn"
+"""Job enqueued for every customer message while the bot owns the conversation (handler wired in bootstrap)."""
+HANDOFF_JOB = "routing.prepare_handoff"
+"""Job enqueued when a conversation starts waiting for a person: packet, queue, customer notice."""
+DISPATCH_JOB = "routing.dispatch"
+"""Job enqueued whenever an agent's load may have changed, so waiting conversations move at once."""
 BOT_CLIENT_ID_PREFIX = "bot:"
 """Client ids of the bot's replies (``bot:{seq}``); nobody else may use them."""
-"""Job enqueued for every customer message while the bot owns the conversation (handler wired in bootstrap)."""
 
 INBOX_CHANNEL = "inbox"
 CONVERSATION_TOKEN_PREFIX = "tdc_"
 
 
-CUSTOMER_META_KEYS = frozenset({"event", "from", "to", "transition", "author_name"})
+CUSTOMER_META_KEYS = frozenset(
+    {"event", "from", "to", "transition", "author_name", "position", "expected_wait_seconds", "agents_online"}
+)
 """The parts of a message's metadata a customer may see; the bot's trace and the like stay internal."""
 
 
@@ -269,7 +275,7 @@ async def post_message(
             limit=limits.max_chars,
         )
     author = _author_kind(actor)
-    if data.private and author is not AuthorKind.AGENT:
+    if data.private and author not in (AuthorKind.AGENT, AuthorKind.SYSTEM):
         raise PermissionDeniedError("Only staff can write private notes.")
     if (
         data.client_message_id
@@ -485,21 +491,26 @@ async def assign(
     conversation_id: ConversationId,
     staff_id: StaffId | None = None,
     reason: str | None = None,
+    transfer: bool = False,
+    data: dict[str, Any] | None = None,
 ) -> ConversationOut:
-    """A human takes the conversation: from the queue, over the bot, or as a transfer."""
+    """A human takes the conversation: from the queue, over the bot, or as a transfer. Giving it to someone
+    else takes a supervisor, or (``transfer``) the person who has it now."""
     caller = actor.require_staff()
     target = staff_id or caller
     if target is None:
         raise InvalidInputError("Say which staff member takes the conversation (staff_id).")
-    if target != caller:
-        actor.require_staff(Role.SUPERVISOR)
     names = await accounts_service.get_staff_names(uow, {target})
     if target not in names:
         raise InvalidInputError(f"No staff account with id {target}.")
     conversation = await _lock(uow, conversation_id)
+    if target != caller and caller is not None:
+        holder = transfer and conversation.assignee_id == caller and Owner(conversation.state) is Owner.HUMAN
+        if not holder:
+            actor.require_staff(Role.SUPERVISOR)
     if Owner(conversation.state) is Owner.HUMAN and conversation.assignee_id == target:
         return await _out(uow, conversation)
-    trigger = Trigger.AGENT if target == caller else Trigger.SUPERVISOR
+    trigger = Trigger.AGENT if target == caller or transfer else Trigger.SUPERVISOR
     await _transition(
         uow,
         conversation,
@@ -507,6 +518,7 @@ async def assign(
         actor=actor,
         trigger=trigger,
         reason=reason,
+        data=data,
         assignee=target,
         assignee_name=names[target],
     )
@@ -520,6 +532,31 @@ async def hand_back(
     conversation = await _lock(uow, conversation_id)
     await _transition(
         uow, conversation, Transition.HAND_BACK, actor=actor, trigger=Trigger.AGENT, reason=reason
+    )
+    return await _out(uow, conversation)
+
+
+async def requeue(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    tier: int,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ConversationOut:
+    """A person sends the conversation back to a queue: up to Tier 2 or a supervisor, or to another skill.
+    The routing domain picks the queue; this records the transition and tells the customer."""
+    actor.require_staff()
+    conversation = await _lock(uow, conversation_id)
+    await _transition(
+        uow,
+        conversation,
+        Transition.REQUEUE,
+        actor=actor,
+        trigger=Trigger.AGENT,
+        reason=reason,
+        data={**(data or {}), "tier": tier},
     )
     return await _out(uow, conversation)
 
@@ -616,6 +653,89 @@ async def update_tags(
         _log_event(uow, conversation, "tagged", actor=actor, data={"add": data.add, "remove": data.remove})
     await uow.session.flush()
     return await _out(uow, conversation)
+
+
+# --- for routing: read in bulk, record what routing did ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingView:
+    id: int
+    state: Owner
+    episode: int
+    locale: str
+    channel: str
+    customer_id: int
+    assignee_id: int | None
+    tier: int
+    state_changed_at: datetime
+
+
+async def routing_views(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, RoutingView]:
+    rows = await repository.routing_rows(uow.session, conversation_ids=conversation_ids)
+    return {row.id: RoutingView(**{**row._asdict(), "state": Owner(row.state)}) for row in rows}
+
+
+async def waiting_conversation_ids(uow: UnitOfWork) -> list[int]:
+    return await repository.ids_in_state(uow.session, Owner.WAITING.value)
+
+
+async def assigned_loads(uow: UnitOfWork) -> dict[int, int]:
+    """Open conversations per assigned person (the load routing compares with capacity)."""
+    return await repository.assigned_counts(uow.session, Owner.HUMAN.value)
+
+
+async def latest_escalation(uow: UnitOfWork, conversation_id: int) -> EventOut | None:
+    """The newest event that sent this conversation to the queue (request_human or requeue)."""
+    row = await repository.latest_event(
+        uow.session,
+        conversation_id=conversation_id,
+        types=[Transition.REQUEST_HUMAN.value, Transition.REQUEUE.value],
+    )
+    return EventOut.model_validate(row) if row is not None else None
+
+
+async def episode_messages(
+    uow: UnitOfWork, conversation_id: int, *, include_private: bool
+) -> list[MessageOut]:
+    conversation = await _require(uow, conversation_id)
+    rows = await repository.list_messages(
+        uow.session,
+        conversation_id=conversation_id,
+        after_seq=0,
+        limit=10_000,
+        include_private=include_private,
+    )
+    return [message_out(row) for row in rows if row.episode == conversation.episode]
+
+
+async def record_event(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: int,
+    event_type: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """An event of another domain (an offer, an SLA breach, an override) in the conversation's log."""
+    conversation = await _require(uow, conversation_id)
+    _log_event(uow, conversation, event_type, actor=actor, reason=reason, data=data)
+
+
+async def response_clocks(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, ResponseClock]:
+    """For each conversation: when a person last replied publicly in this episode, and the oldest customer
+    message since then (the one waiting for an answer). SLA timers are computed from these."""
+    return {
+        row.id: ResponseClock(row.last_agent_at, row.waiting_customer_at)
+        for row in await repository.response_clocks(uow.session, conversation_ids=conversation_ids)
+    }
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    last_agent_reply_at: datetime | None
+    oldest_unanswered_at: datetime | None
 
 
 # --- internals ------------------------------------------------------------------------------------
@@ -724,6 +844,10 @@ async def _transition(
     now = uow.clock.now()
     outcome = await _require_outcome(uow, conversation.id)
     details = dict(data or {})
+    if before is Owner.WAITING:
+        waited = max(0.0, (now - conversation.state_changed_at).total_seconds())
+        outcome.waited_seconds = round((outcome.waited_seconds or 0.0) + waited, 3)
+        details["waited_seconds"] = round(waited, 3)
     conversation.state = after.value
     conversation.state_changed_at = now
     if transition is Transition.REOPEN:
@@ -753,6 +877,9 @@ async def _transition(
     elif transition is Transition.HAND_BACK:
         conversation.assignee_id = None
         conversation.tier = 0
+    elif transition is Transition.REQUEUE:
+        conversation.assignee_id = None
+        conversation.tier = max(conversation.tier, int(details.get("tier") or 1))
     elif transition is Transition.RESOLVE:
         conversation.resolved_at = now
         # Leaving the queue is abandonment whoever records it (the customer, or a timeout of the system).
@@ -773,7 +900,7 @@ async def _transition(
         to_state=after,
         data=details,
     )
-    notice_key = "reopened" if transition is Transition.REOPEN else after.value
+    notice_key = {Transition.REOPEN: "reopened", Transition.REQUEUE: "requeued"}.get(transition, after.value)
     text = notice(conversation.locale, notice_key, agent=assignee_name or (actor.name or "An agent"))
     system_meta = {
         "event": "state_changed",
@@ -797,6 +924,15 @@ async def _transition(
     # keep the loaded object in step with the columns the Core UPDATE just wrote
     set_committed_value(conversation, "last_seq", message.seq)
     set_committed_value(conversation, "updated_at", message.created_at)
+    if after is Owner.WAITING:
+        # The packet, the queue entry and the customer's queue position, after commit and retried.
+        uow.enqueue(
+            HANDOFF_JOB,
+            {"conversation_id": conversation.id, "seq": message.seq},
+            dedupe_key=f"handoff:{conversation.id}:{message.seq}",
+        )
+    elif before in (Owner.WAITING, Owner.HUMAN):
+        uow.enqueue(DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
     observability.TRANSITIONS.labels(after.value).inc()
     uow.emit(
         OwnershipChanged(
@@ -855,3 +991,19 @@ def _to_out(conversation: Conversation, tags: list[str]) -> ConversationOut:
 async def _out(uow: UnitOfWork, conversation: Conversation) -> ConversationOut:
     tags = await repository.list_tags(uow.session, [conversation.id])
     return _to_out(conversation, tags.get(conversation.id, []))
+
+
+async def conversation_ids_in(uow: UnitOfWork, states: list[Owner]) -> list[int]:
+    ids: list[int] = []
+    for state in states:
+        ids.extend(await repository.ids_in_state(uow.session, state.value))
+    return ids
+
+
+async def escalations_by_locale(uow: UnitOfWork, *, trigger: str, since: datetime) -> dict[str, int]:
+    """Handoffs with this trigger since ``since``, per language of the conversation."""
+    counts: dict[str, int] = {}
+    for locale, count in await repository.escalation_counts(uow.session, trigger=trigger, since=since):
+        language = locale.split("-")[0].lower()
+        counts[language] = counts.get(language, 0) + count
+    return counts

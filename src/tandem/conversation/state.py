@@ -24,6 +24,7 @@ class Transition(StrEnum):
     REQUEST_HUMAN = "request_human"
     ASSIGN = "assign"  # a human joins (from the queue, or takes over from the bot)
     HAND_BACK = "hand_back"  # back to the bot
+    REQUEUE = "requeue"  # a person sends it back to a queue (Tier 2, a supervisor, another skill)
     RESOLVE = "resolve"
     REOPEN = "reopen"
 
@@ -52,6 +53,7 @@ _TABLE: dict[tuple[Owner, Transition], Owner] = {
     (Owner.WAITING, Transition.RESOLVE): Owner.RESOLVED,
     (Owner.HUMAN, Transition.ASSIGN): Owner.HUMAN,  # transfer to another agent
     (Owner.HUMAN, Transition.HAND_BACK): Owner.BOT,
+    (Owner.HUMAN, Transition.REQUEUE): Owner.WAITING,
     (Owner.HUMAN, Transition.RESOLVE): Owner.RESOLVED,
     (Owner.RESOLVED, Transition.REOPEN): Owner.BOT,
 }

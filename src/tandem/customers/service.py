@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import structlog
+
 from tandem.accounts.actors import Actor
 from tandem.core.errors import NotFoundError, PermissionDeniedError
 from tandem.core.ids import CustomerId, new_token
 from tandem.core.uow import UnitOfWork
 from tandem.customers import repository
+from tandem.customers.crm import CrmConnector, CrmLookup, CustomerProfile
 from tandem.customers.models import Customer, CustomerIdentity
 from tandem.customers.schemas import CustomerOut, IdentityClaims, IdentityKind, IdentityOut
+
+log = structlog.get_logger(__name__)
 
 
 def _hash(token: str) -> str:
@@ -97,3 +102,23 @@ async def access_customer(uow: UnitOfWork, *, actor: Actor, customer_id: Custome
     if not actor.is_staff and actor.customer_id != customer_id:
         raise PermissionDeniedError("Customer records are for staff only.")
     return await require_customer(uow, customer_id=customer_id)
+
+
+async def find_crm_profile(crm: CrmConnector | None, customer: CustomerOut) -> CustomerProfile | None:
+    """The CRM's profile of a customer, looked up by *verified* identities only: an unverified e-mail must
+    not show a stranger's orders to an agent or change how the bot treats them. A CRM outage is logged
+    and reads as "unknown", never as an error for the caller."""
+    if crm is None:
+        return None
+    verified = {identity.kind.value: identity.value for identity in customer.identities if identity.verified}
+    if not verified:
+        return None
+    try:
+        return await crm.find_profile(
+            CrmLookup(
+                email=verified.get("email"), phone=verified.get("phone"), external_id=verified.get("external")
+            )
+        )
+    except Exception as exc:
+        log.warning("crm_lookup_failed", error=type(exc).__name__)
+        return None

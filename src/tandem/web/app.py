@@ -13,7 +13,7 @@ from tandem.settings import Settings, load_settings
 from tandem.web.errors import install_error_handlers
 from tandem.web.middleware import RequestContextMiddleware
 from tandem.web.realtime import gateway
-from tandem.web.routes import auth, conversations, customers, system
+from tandem.web.routes import auth, conversations, customers, routing, system
 
 DESCRIPTION = """
 Tandem's REST API. Customers use a **conversation token** (`tdc_...`, returned once by
@@ -43,7 +43,7 @@ def create_app(
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
-    for module in (system, auth, conversations, customers):
+    for module in (system, auth, conversations, customers, routing):
         app.include_router(module.router)
     app.include_router(gateway.router)
     return app

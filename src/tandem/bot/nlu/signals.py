@@ -177,6 +177,8 @@ def detect_human_request(text: str) -> str | None:
                 continue
             if _PAST_OR_THIRD_PARTY.search(clause[match.end() :]):
                 continue
+            if _NOT_A_CONTACT_GAP.search(clause[match.end("verb") : match.start("who")]):
+                continue
             return match.group(0).replace(PERSON_TOKEN, "<person>").replace(SERVICE_TOKEN, "<support>")
     return None
 
@@ -205,14 +207,23 @@ def mentions_people_or_contact(text: str) -> bool:
     folded = fold(unquote(text))
     if _CONTACT_CUES.search(folded):
         return True
-    marked = _mark_people(folded)
+    # "my manager", "another person": someone of the customer's, never the one they ask for
+    marked = _NOT_THE_ONE_ASKED.sub(" ", _mark_people(folded))
     return PERSON_TOKEN in marked or SERVICE_TOKEN in marked
 
 
 # "... a representative sample", "an agent jacket", "human skin": the person word is a modifier.
 _PAST_OR_THIRD_PARTY = re.compile(
     r"^\s*(?:'s|s')?\s*(?:skin|rights|resources|sample|colour|color|jacket|icon|discount|told|said|"
-    r"asked|left|says|yesterday|at the|in the photo|of the year|choice|collection|size)\b"
+    r"asked|left|says|yesterday|at the|in the photo|of the year|choice|collection|size|"
+    r"to (?:sign|receive|collect|pick|accept|open|take delivery|deliver)|"
+    r"para (?:firmar|recibir|recoger)|pour (?:signer|recevoir|recuperer)|zum (?:unterschreiben|annehmen))\b"
+)
+# Between "I want" and the person: the customer wants to do something *for* or *to* someone (send a parcel
+# to someone, a gift for someone, the returns address of customer service), not to talk to them.
+_NOT_A_CONTACT_GAP = re.compile(
+    r"\b(?:send|ship|mail|post|gift|order|buy|deliver|for|address|adresse|direccion|enviar|regalo|para|"
+    r"envoyer|cadeau|pour|schicken|senden|geschenk|fur)\b"
 )
 
 
@@ -293,7 +304,7 @@ SENSITIVE_TOPICS: dict[str, re.Pattern[str]] = {
     ),
     "account_compromised": re.compile(
         r"\b(?:hacked|hacker|hackers|someone (?:else )?(?:logged|got) into my account|account (?:was )?"
-        r"(?:compromised|taken over|breached)|hackead[oa]|hackearon|han entrado en mi cuenta|"
+        r"(?:compromised|taken over|breached)|hackead[oa]|hackearon|(?:han|ha) entrado en mi cuenta|"
         r"compte (?:a ete )?piratee?|pirate mon compte|gehackt)\b"
     ),
     "chargeback": re.compile(

@@ -28,6 +28,7 @@ from tandem.conversation.schemas import (
 from tandem.conversation.state import Owner, Trigger
 from tandem.core.ids import ConversationId, CustomerId, StaffId
 from tandem.core.text import MAX_ID
+from tandem.routing import service as routing_service
 from tandem.web.deps import ContainerDep, ConversationActor, OptionalStaffActor, StaffActor
 from tandem.web.errors import ERROR_RESPONSES
 
@@ -158,15 +159,20 @@ async def assign(
     actor: StaffActor,
     data: AssignRequest | None = None,
 ) -> ConversationOut:
-    """Take the conversation (no body), or give it to another agent (supervisors)."""
+    """Take the conversation (no body), or give it to another agent (supervisors). The person must be
+    online with room: 409 says why not."""
     data = data or AssignRequest()
     async with container.uow() as uow:
-        return await service.assign(
+        await routing_service.assign(
             uow,
             actor=actor,
+            config=container.routing,
             conversation_id=ConversationId(conversation_id),
             staff_id=StaffId(data.staff_id) if data.staff_id else None,
             reason=data.reason,
+        )
+        return await service.access_conversation(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id)
         )
 
 

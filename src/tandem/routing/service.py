@@ -1,0 +1,1146 @@
+"""Routing use cases: from the moment a conversation waits for a person to the moment one has it.
+
+- ``prepare_handoff`` (a job, after the transition committed): build and store the handoff packet, post it
+  as a private note, put the conversation in its queue, and tell the customer their place and expected wait
+  (or, honestly, that nobody is online).
+- ``dispatch`` (a job after every load change, and on the ticker): expire ignored offers, drop entries whose
+  conversation left the queue, recover waiting conversations without an entry, and offer the rest with the
+  pure ``Router``.
+- ``accept_offer`` / ``decline_offer`` / ``assign`` / ``transfer`` / ``escalate``: what people do, each
+  checked for presence and capacity (409 with the reason).
+- ``check_sla``: first- and next-response timers with one breach event each.
+
+Every function takes the caller's unit of work and never commits.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Actor, Role
+from tandem.conversation import service as conversation_service
+from tandem.conversation.errors import ConversationNotFoundError
+from tandem.conversation.notices import notice, wait_text
+from tandem.conversation.schemas import MessageCreate
+from tandem.conversation.state import Owner, Transition
+from tandem.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from tandem.core.ids import ConversationId, CustomerId, StaffId
+from tandem.core.uow import UnitOfWork
+from tandem.customers import service as customers_service
+from tandem.customers.crm import CrmConnector
+from tandem.routing import repository
+from tandem.routing.config import RoutingConfig
+from tandem.routing.engine import AgentSlot, Router, WaitingItem
+from tandem.routing.errors import (
+    AgentUnavailableError,
+    NotTransferableError,
+    OfferNotFoundError,
+    OverrideNotAllowedError,
+)
+from tandem.routing.handoff import TranscriptLine, build_packet, carry_over
+from tandem.routing.models import AgentProfile, EscalationOverride, HandoffPacket, QueueEntry
+from tandem.routing.schemas import (
+    AgentOut,
+    AgentProfileIn,
+    CalibrationRow,
+    DispatchReport,
+    EscalateIn,
+    OfferOut,
+    OverrideIn,
+    PacketOut,
+    Presence,
+    QueueOut,
+    QueueStatus,
+    SlaItem,
+    TransferIn,
+)
+
+log = structlog.get_logger(__name__)
+SUPERVISOR_TIER = 3
+ROUTING_CHANNEL = "routing"  # live queue and agent changes for consoles
+HANDOFF_NOTE_PREFIX = "handoff:"
+
+
+def staff_channel(staff_id: int) -> str:
+    return f"staff:{staff_id}"
+
+
+# --- handoff --------------------------------------------------------------------------------------------
+
+
+async def prepare_handoff(
+    uow: UnitOfWork, *, config: RoutingConfig, crm: CrmConnector | None, conversation_id: int, seq: int
+) -> None:
+    """Runs once per move to the queue (``seq`` is the transition notice's). Safe to retry: the packet's
+    source and the note's client id are derived from it."""
+    source = f"{HANDOFF_NOTE_PREFIX}{conversation_id}:{seq}"
+    views = await conversation_service.routing_views(uow, [conversation_id])
+    view = views.get(conversation_id)
+    if view is None:
+        return  # deleted (erasure) before the job ran
+    escalation = await conversation_service.latest_escalation(uow, conversation_id)
+    data = dict(escalation.data) if escalation else {}
+    previous = await repository.latest_packet(uow.session, conversation_id)
+    existing = await repository.packet_by_source(uow.session, source)
+    requeued = escalation is not None and escalation.type == Transition.REQUEUE.value
+    if existing is not None:
+        body = existing.packet  # a retry: the packet and its note are already stored
+    elif requeued and previous is not None and previous.episode == view.episode:
+        body = carry_over(
+            previous.packet,
+            transfer={
+                "by": data.get("by_name"),
+                "to": data.get("queue") or f"tier {data.get('tier')}",
+                "reason": escalation.reason if escalation else None,
+                "note": data.get("note"),
+                "at": uow.clock.now().isoformat(),
+            },
+        )
+    else:
+        body = await _new_packet(uow, crm=crm, view=view, escalation_data=data, escalation=escalation)
+    trigger = str(escalation.trigger) if escalation and escalation.trigger else None
+    tier, skill = _needs(config, view=view, data=data, trigger=trigger, packet=body)
+    queue = (
+        config.queue(data["queue"])
+        if data.get("queue")
+        else config.choose_queue(tier=tier, skill=skill, language=_language(view.locale))
+    )
+    if existing is None:
+        body["summary"]["queue"] = queue.name
+        uow.session.add(
+            HandoffPacket(
+                conversation_id=conversation_id,
+                episode=view.episode,
+                source=source,
+                trigger=trigger,
+                rule=body["summary"].get("rule"),
+                packet=body,
+                created_at=uow.clock.now(),
+            )
+        )
+        await conversation_service.post_message(
+            uow,
+            actor=Actor.system(),
+            conversation_id=ConversationId(conversation_id),
+            data=MessageCreate(body=body["note"], private=True, client_message_id=source),
+            meta={"event": "handoff_packet", "queue": queue.name},
+        )
+    if view.state is not Owner.WAITING:
+        return  # someone took it before this job ran: they still get the packet
+    if await repository.open_entry(uow.session, conversation_id) is None:
+        priority = _priority(config, trigger=trigger, packet=body, tier=tier)
+        requirement_tier, requirement_skill, language = config.requirements(
+            queue, tier=tier, language=_language(view.locale)
+        )
+        uow.session.add(
+            QueueEntry(
+                conversation_id=conversation_id,
+                episode=view.episode,
+                queue=queue.name,
+                tier=requirement_tier,
+                skill=requirement_skill,
+                language=language,
+                priority=priority,
+                status="waiting",
+                trigger=trigger,
+                enqueued_at=uow.clock.now(),
+                excluded=[],
+            )
+        )
+        await uow.session.flush()
+    await _tell_customer_where(
+        uow, config=config, conversation_id=conversation_id, locale=view.locale, seq=seq
+    )
+    uow.publish(ROUTING_CHANNEL, {"kind": "queued", "conversation_id": conversation_id, "queue": queue.name})
+
+
+async def _new_packet(
+    uow: UnitOfWork,
+    *,
+    crm: CrmConnector | None,
+    view: conversation_service.RoutingView,
+    escalation_data: dict[str, Any],
+    escalation: Any,
+) -> dict[str, Any]:
+    messages = await conversation_service.episode_messages(uow, view.id, include_private=False)
+    transcript = [
+        TranscriptLine(
+            seq=m.seq,
+            author=m.author_kind.value,
+            body=m.body,
+            at=m.created_at.isoformat(),
+            trace=(
+                {**m.meta["trace"], "in_reply_to": m.meta.get("in_reply_to")} if m.meta.get("trace") else None
+            ),
+            author_name=m.author_name,
+        )
+        for m in messages
+    ]
+    trace = escalation_data.get("trace") or {}
+    found = trace.get("escalation") if isinstance(trace, dict) else None
+    customer = await customers_service.require_customer(uow, customer_id=CustomerId(view.customer_id))
+    profile = await customers_service.find_crm_profile(crm, customer)
+    return build_packet(
+        transcript=transcript,
+        trigger=str(escalation.trigger) if escalation and escalation.trigger else None,
+        reason=escalation.reason if escalation else None,
+        escalation=found,
+        customer_name=customer.display_name,
+        profile=profile,
+        locale=view.locale,
+    )
+
+
+def _language(locale: str) -> str:
+    return locale.split("-")[0].lower()
+
+
+def _needs(
+    config: RoutingConfig,
+    *,
+    view: conversation_service.RoutingView,
+    data: dict[str, Any],
+    trigger: str | None,
+    packet: dict[str, Any],
+) -> tuple[int, str | None]:
+    """(tier, skill) of this handoff: Tier 2 for the configured triggers or an agent's escalation; the
+    skill from the intent's topic."""
+    tier = int(data.get("tier") or 1)
+    if trigger in config.tier2_triggers:
+        tier = max(tier, 2)
+    intent = (packet["summary"].get("intent") or {}).get("intent")
+    return tier, config.skill_of(intent)
+
+
+def _priority(config: RoutingConfig, *, trigger: str | None, packet: dict[str, Any], tier: int) -> int:
+    weights = config.priority
+    priority = 0
+    if trigger == "sentiment" or packet["summary"].get("sentiment", {}).get("direction") == "rising":
+        priority += weights.frustrated
+    if trigger == "sensitive_topic":
+        priority += weights.sensitive_topic
+    membership = (packet.get("customer") or {}).get("membership")
+    priority += weights.membership.get(membership, 0) if membership else 0
+    if tier >= 2:
+        priority += weights.tier2
+    return priority
+
+
+async def _tell_customer_where(
+    uow: UnitOfWork, *, config: RoutingConfig, conversation_id: int, locale: str, seq: int
+) -> None:
+    status = await _status(uow, config=config, conversation_id=conversation_id)
+    if status.agents_online == 0 or status.expected_wait_seconds is None:
+        text = notice(locale, "no_agents")
+    elif status.position == 1:
+        text = notice(locale, "queue_next", wait=wait_text(locale, status.expected_wait_seconds))
+    else:
+        text = notice(
+            locale,
+            "queue_position",
+            position=str(status.position),
+            wait=wait_text(locale, status.expected_wait_seconds),
+        )
+    await conversation_service.post_message(
+        uow,
+        actor=Actor.system(),
+        conversation_id=ConversationId(conversation_id),
+        data=MessageCreate(body=text, client_message_id=f"queue:{conversation_id}:{seq}"),
+        meta={
+            "event": "queue_status",
+            "position": status.position,
+            "expected_wait_seconds": status.expected_wait_seconds,
+            "agents_online": status.agents_online,
+        },
+    )
+
+
+# --- dispatch -------------------------------------------------------------------------------------------
+
+
+async def dispatch(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
+    report = DispatchReport()
+    await repository.lock_dispatch(uow.session, uow.dialect)
+    now = uow.clock.now()
+    for entry in await repository.expired_offers(uow.session, now):
+        await _lapse(uow, entry, reason="offer_expired")
+        report.expired += 1
+    entries = await repository.open_entries(uow.session)
+    views = await conversation_service.routing_views(uow, [entry.conversation_id for entry in entries])
+    live: list[QueueEntry] = []
+    for entry in entries:
+        view = views.get(entry.conversation_id)
+        if view is None or view.state is not Owner.WAITING or view.episode != entry.episode:
+            entry.status = "assigned" if view is not None and view.state is Owner.HUMAN else "closed"
+            entry.assigned_to = view.assignee_id if view is not None else None
+            entry.closed_at = now
+            report.closed += 1
+        else:
+            live.append(entry)
+    report.recovered = await _recover_orphans(uow, {entry.conversation_id for entry in live})
+    waiting = [entry for entry in live if entry.status == "waiting"]
+    if not waiting:
+        return report
+    router = Router(policy=config.engine_policy())
+    router.add_agents(await _agent_slots(uow, config))
+    by_id = {entry.conversation_id: entry for entry in waiting}
+    for decision in router.plan([_item(entry) for entry in waiting], now.timestamp()):
+        entry = by_id[decision.conversation_id]
+        if config.auto_accept:
+            await _assign_entry(uow, entry, staff_id=StaffId(decision.staff_id), actor=Actor.system())
+            report.assigned += 1
+        else:
+            await _offer(uow, entry, staff_id=decision.staff_id, config=config)
+            report.offered += 1
+    return report
+
+
+RECOVER_AFTER = timedelta(seconds=60)
+
+
+async def _recover_orphans(uow: UnitOfWork, queued: set[int]) -> int:
+    """A conversation waiting a minute without an open entry (its handoff job was lost): run the handoff
+    again, so nobody waits in a queue nobody looks at."""
+    candidates = [
+        cid for cid in await conversation_service.waiting_conversation_ids(uow) if cid not in queued
+    ]
+    if not candidates:
+        return 0
+    views = await conversation_service.routing_views(uow, candidates)
+    cutoff = uow.clock.now() - RECOVER_AFTER
+    missing = [cid for cid, view in views.items() if view.state_changed_at <= cutoff]
+    for conversation_id in missing:
+        uow.enqueue(
+            conversation_service.HANDOFF_JOB,
+            {"conversation_id": conversation_id, "seq": 0},
+            dedupe_key=f"handoff-recover:{conversation_id}:{int(uow.clock.now().timestamp())}",
+        )
+    return len(missing)
+
+
+def _item(entry: QueueEntry) -> WaitingItem:
+    return WaitingItem(
+        conversation_id=entry.conversation_id,
+        tier=entry.tier,
+        skill=entry.skill,
+        language=entry.language,
+        priority=entry.priority,
+        enqueued_at=entry.enqueued_at.timestamp(),
+        excluded=frozenset(entry.excluded or ()),
+    )
+
+
+async def _agent_slots(
+    uow: UnitOfWork, config: RoutingConfig, *, online_only: bool = True
+) -> list[AgentSlot]:
+    profiles = await _profiles(uow, config)
+    loads = await _loads(uow)
+    slots = []
+    for profile in profiles.values():
+        if online_only and profile.presence != Presence.ONLINE.value:
+            continue
+        slots.append(
+            AgentSlot(
+                staff_id=profile.staff_id,
+                tier=profile.tier,
+                skills=frozenset(profile.skills or ()),
+                languages=frozenset(profile.languages or ()),
+                capacity=profile.capacity,
+                load=loads.get(profile.staff_id, 0),
+                idle_since=(profile.last_assigned_at or profile.presence_changed_at).timestamp(),
+                online=profile.presence == Presence.ONLINE.value,
+            )
+        )
+    return slots
+
+
+async def _loads(uow: UnitOfWork) -> dict[int, int]:
+    loads = await conversation_service.assigned_loads(uow)
+    for staff_id, offers in (await repository.offers_per_agent(uow.session)).items():
+        loads[staff_id] = loads.get(staff_id, 0) + offers
+    return loads
+
+
+async def _profiles(uow: UnitOfWork, config: RoutingConfig) -> dict[int, AgentProfile]:
+    """Every active staff member's routing profile; missing ones are created (offline) from the account:
+    agents at Tier 1, supervisors and admins at the supervisor tier, with the account's languages."""
+    stored = {profile.staff_id: profile for profile in await repository.list_profiles(uow.session)}
+    staff = await accounts_service.directory(uow)
+    now = uow.clock.now()
+    defaults = {
+        member.id: {
+            "staff_id": member.id,
+            "tier": 1 if member.role is Role.AGENT else SUPERVISOR_TIER,
+            "skills": [],
+            "languages": list(member.languages),
+            "capacity": config.default_capacity,
+            "presence": Presence.OFFLINE.value,
+            "presence_changed_at": now,
+            "last_assigned_at": None,
+        }
+        for member in staff
+        if member.id not in stored
+    }
+    if defaults and uow.write:
+        await repository.ensure_profiles(uow.session, dialect=uow.dialect, rows=list(defaults.values()))
+        stored = {profile.staff_id: profile for profile in await repository.list_profiles(uow.session)}
+    active = {member.id for member in staff}
+    profiles = {staff_id: profile for staff_id, profile in stored.items() if staff_id in active}
+    for staff_id, values in defaults.items():
+        profiles.setdefault(staff_id, AgentProfile(**values))  # read-only: not stored, offline
+    return profiles
+
+
+async def _offer(uow: UnitOfWork, entry: QueueEntry, *, staff_id: int, config: RoutingConfig) -> None:
+    now = uow.clock.now()
+    entry.status = "offered"
+    entry.offered_to = staff_id
+    entry.offered_at = now
+    entry.offer_expires_at = now + timedelta(seconds=config.offer_timeout_seconds)
+    profile = await repository.get_profile(uow.session, staff_id)
+    if profile is not None:
+        profile.last_assigned_at = now
+    await conversation_service.record_event(
+        uow,
+        actor=Actor.system(),
+        conversation_id=entry.conversation_id,
+        event_type="offered",
+        data={"staff_id": staff_id, "queue": entry.queue, "expires_at": entry.offer_expires_at.isoformat()},
+    )
+    uow.publish(
+        staff_channel(staff_id),
+        {
+            "kind": "offer",
+            "conversation_id": entry.conversation_id,
+            "queue": entry.queue,
+            "expires_at": entry.offer_expires_at.isoformat(),
+        },
+    )
+    uow.publish(
+        ROUTING_CHANNEL, {"kind": "offered", "conversation_id": entry.conversation_id, "staff_id": staff_id}
+    )
+
+
+async def _lapse(uow: UnitOfWork, entry: QueueEntry, *, reason: str) -> None:
+    """An offer ignored or declined: back to waiting, never offered to that agent again."""
+    staff_id = entry.offered_to
+    entry.status = "waiting"
+    entry.excluded = sorted({*(entry.excluded or []), *([staff_id] if staff_id else [])})
+    entry.offered_to = None
+    entry.offered_at = None
+    entry.offer_expires_at = None
+    await conversation_service.record_event(
+        uow,
+        actor=Actor.system(),
+        conversation_id=entry.conversation_id,
+        event_type=reason,
+        data={"staff_id": staff_id},
+    )
+    if staff_id:
+        uow.publish(
+            staff_channel(staff_id), {"kind": "offer_withdrawn", "conversation_id": entry.conversation_id}
+        )
+
+
+async def _assign_entry(uow: UnitOfWork, entry: QueueEntry, *, staff_id: StaffId, actor: Actor) -> None:
+    await conversation_service.assign(
+        uow, actor=actor, conversation_id=ConversationId(entry.conversation_id), staff_id=staff_id
+    )
+    entry.status = "assigned"
+    entry.assigned_to = staff_id
+    entry.closed_at = uow.clock.now()
+    profile = await repository.get_profile(uow.session, staff_id)
+    if profile is not None:
+        profile.last_assigned_at = uow.clock.now()
+
+
+# --- what people do -------------------------------------------------------------------------------------
+
+
+async def list_offers(uow: UnitOfWork, *, actor: Actor) -> list[OfferOut]:
+    staff_id = _require_person(actor)
+    return [OfferOut.model_validate(entry) for entry in await repository.offers_for(uow.session, staff_id)]
+
+
+async def accept_offer(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> None:
+    staff_id = _require_person(actor)
+    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
+    if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
+        raise OfferNotFoundError(
+            "This conversation is not offered to you (the offer may have expired and gone to a colleague)."
+        )
+    if entry.offer_expires_at is not None and entry.offer_expires_at <= uow.clock.now():
+        await _lapse(uow, entry, reason="offer_expired")
+        raise OfferNotFoundError("This offer expired; the conversation is going to a colleague.")
+    await _assign_entry(uow, entry, staff_id=staff_id, actor=actor)
+
+
+async def decline_offer(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, reason: str | None = None
+) -> None:
+    staff_id = _require_person(actor)
+    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
+    if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
+        raise OfferNotFoundError("This conversation is not offered to you.")
+    await _lapse(uow, entry, reason="offer_declined")
+    uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+
+
+async def assign(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    config: RoutingConfig,
+    conversation_id: ConversationId,
+    staff_id: StaffId | None = None,
+    reason: str | None = None,
+) -> None:
+    """Take a conversation, or (supervisors) give it to someone: only to a person online with room."""
+    caller = actor.require_staff()
+    target = staff_id or caller
+    if target is None:
+        raise InvalidInputError("Say which staff member takes the conversation (staff_id).")
+    if target != caller:
+        actor.require_staff(Role.SUPERVISOR)
+    await _require_available(
+        uow, config=config, staff_id=target, actor=actor, conversation_id=conversation_id
+    )
+    await conversation_service.assign(
+        uow, actor=actor, conversation_id=conversation_id, staff_id=target, reason=reason
+    )
+    await _close_entry(uow, conversation_id, staff_id=target)
+
+
+async def _require_available(
+    uow: UnitOfWork, *, config: RoutingConfig, staff_id: int, actor: Actor, conversation_id: int
+) -> None:
+    """409 with the reason when the person is not online or has no room. Supervisors taking a
+    conversation themselves are exempt: they step in when the floor is full."""
+    profiles = await _profiles(uow, config)
+    profile = profiles.get(staff_id)
+    if profile is None:
+        raise InvalidInputError(f"No active staff account with id {staff_id}.")
+    if staff_id == actor.staff_id and actor.role is not None and actor.role.rank >= Role.SUPERVISOR.rank:
+        return
+    names = await accounts_service.get_staff_names(uow, {staff_id})
+    name = names.get(staff_id, f"Staff {staff_id}")
+    if profile.presence != Presence.ONLINE.value:
+        raise AgentUnavailableError(
+            f"{name} is {profile.presence}; only people who are online can take conversations.",
+            staff_id=staff_id,
+            presence=profile.presence,
+        )
+    loads = await _loads(uow)
+    load = loads.get(staff_id, 0)
+    views = await conversation_service.routing_views(uow, [conversation_id])
+    view = views.get(conversation_id)
+    if view is not None and view.assignee_id == staff_id:
+        return  # already theirs
+    entry = await repository.open_entry(uow.session, conversation_id)
+    if entry is not None and entry.offered_to == staff_id:
+        load -= 1  # the offer of this very conversation is already counted
+    if load >= profile.capacity:
+        raise AgentUnavailableError(
+            f"{name} already has {load} of {profile.capacity} conversations; choose someone with room.",
+            staff_id=staff_id,
+            load=load,
+            capacity=profile.capacity,
+        )
+
+
+async def _close_entry(uow: UnitOfWork, conversation_id: int, *, staff_id: int) -> None:
+    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
+    if entry is not None:
+        entry.status = "assigned"
+        entry.assigned_to = staff_id
+        entry.closed_at = uow.clock.now()
+
+
+async def transfer(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, data: TransferIn
+) -> None:
+    """To a colleague (who must be online with room) or to a queue. The packet goes along, with a note."""
+    caller = _require_person(actor)
+    view = await _transferable(uow, conversation_id)
+    by_name = (await accounts_service.get_staff_names(uow, {caller})).get(caller)
+    if data.staff_id is not None:
+        target = StaffId(data.staff_id)
+        if target == view.assignee_id:
+            raise NotTransferableError("The conversation is already with this person.")
+        await _require_available(
+            uow, config=config, staff_id=target, actor=actor, conversation_id=conversation_id
+        )
+        to_name = (await accounts_service.get_staff_names(uow, {target})).get(target)
+        await conversation_service.assign(
+            uow,
+            actor=actor,
+            conversation_id=conversation_id,
+            staff_id=target,
+            reason=data.note or "transfer",
+            transfer=True,
+            data={"transfer": True, "from": view.assignee_id},
+        )
+        await _close_entry(uow, conversation_id, staff_id=target)
+        await _carry_packet(
+            uow,
+            conversation_id,
+            transfer={"by": by_name, "to": to_name, "note": data.note, "reason": "transfer"},
+        )
+        return
+    queue = next((q for q in config.queues if q.name == data.queue), None)
+    if queue is None and data.queue != config.fallback.name:
+        known = ", ".join(q.name for q in config.queues) or config.fallback.name
+        raise InvalidInputError(f"No queue named '{data.queue}'. Queues: {known}.")
+    queue = queue or config.fallback
+    await _requeue(
+        uow,
+        actor=actor,
+        view=view,
+        tier=queue.tier,
+        queue=queue.name,
+        note=data.note,
+        by_name=by_name,
+        reason=f"transferred to {queue.name}",
+    )
+
+
+async def escalate(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, data: EscalateIn
+) -> None:
+    """Tier 1 → Tier 2, or to a supervisor: back to the queue at that tier, the packet carried along."""
+    caller = _require_person(actor)
+    view = await _transferable(uow, conversation_id)
+    tier = 2 if data.to == "tier2" else SUPERVISOR_TIER
+    queue = next((q for q in config.queues if q.tier == tier), None)
+    by_name = (await accounts_service.get_staff_names(uow, {caller})).get(caller)
+    await _requeue(
+        uow,
+        actor=actor,
+        view=view,
+        tier=tier,
+        queue=queue.name if queue else None,
+        note=data.note,
+        by_name=by_name,
+        reason=data.reason,
+    )
+
+
+async def _requeue(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    view: conversation_service.RoutingView,
+    tier: int,
+    queue: str | None,
+    note: str | None,
+    by_name: str | None,
+    reason: str,
+) -> None:
+    if view.state is Owner.WAITING:
+        entry = await repository.open_entry(uow.session, view.id, lock=True)
+        if entry is not None:
+            entry.status = "closed"
+            entry.closed_at = uow.clock.now()
+        # Still waiting: no ownership change, only a new entry (the job carries the packet over).
+        await conversation_service.record_event(
+            uow,
+            actor=actor,
+            conversation_id=view.id,
+            event_type=Transition.REQUEUE.value,
+            reason=reason,
+            data={"tier": tier, "queue": queue, "note": note, "by_name": by_name},
+        )
+        stamp = -int(uow.clock.now().timestamp() * 1000)  # negative: never a message seq
+        uow.enqueue(
+            conversation_service.HANDOFF_JOB,
+            {"conversation_id": view.id, "seq": stamp},
+            dedupe_key=f"handoff:{view.id}:{stamp}",
+        )
+        return
+    await conversation_service.requeue(
+        uow,
+        actor=actor,
+        conversation_id=ConversationId(view.id),
+        tier=tier,
+        reason=reason,
+        data={"queue": queue, "note": note, "by_name": by_name},
+    )
+
+
+async def _transferable(uow: UnitOfWork, conversation_id: int) -> conversation_service.RoutingView:
+    views = await conversation_service.routing_views(uow, [conversation_id])
+    view = views.get(conversation_id)
+    if view is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    if view.state is Owner.RESOLVED:
+        raise NotTransferableError(
+            "This conversation is closed; reopen it before transferring it.", state=view.state.value
+        )
+    if view.state is Owner.BOT:
+        raise NotTransferableError(
+            "The bot has this conversation; take it (assign) or send it to the queue (handoff) instead.",
+            state=view.state.value,
+        )
+    return view
+
+
+async def _carry_packet(uow: UnitOfWork, conversation_id: int, *, transfer: dict[str, Any]) -> None:
+    previous = await repository.latest_packet(uow.session, conversation_id)
+    if previous is None:
+        return
+    now = uow.clock.now()
+    body = carry_over(previous.packet, transfer={**transfer, "at": now.isoformat()})
+    source = f"transfer:{conversation_id}:{now.timestamp()}:{previous.id}"
+    uow.session.add(
+        HandoffPacket(
+            conversation_id=conversation_id,
+            episode=previous.episode,
+            source=source[:80],
+            trigger=previous.trigger,
+            rule=previous.rule,
+            packet=body,
+            created_at=now,
+        )
+    )
+    await conversation_service.post_message(
+        uow,
+        actor=Actor.system(),
+        conversation_id=ConversationId(conversation_id),
+        data=MessageCreate(body=body["note"], private=True, client_message_id=source[:100]),
+        meta={"event": "handoff_packet", "transfer": True},
+    )
+
+
+async def get_packet(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> PacketOut:
+    actor.require_staff()
+    packet = await repository.latest_packet(uow.session, conversation_id)
+    if packet is None:
+        await conversation_service.get_outcome(uow, actor=actor, conversation_id=conversation_id)  # 404 first
+        raise NotFoundError(
+            "This conversation has not been handed to a person yet, so it has no handoff packet."
+        )
+    return PacketOut.model_validate(packet)
+
+
+# --- presence, profiles, queues -------------------------------------------------------------------------
+
+
+async def set_presence(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    config: RoutingConfig,
+    presence: Presence,
+    staff_id: StaffId | None = None,
+) -> AgentOut:
+    caller = _require_person(actor)
+    target = staff_id or caller
+    if target != caller:
+        actor.require_staff(Role.SUPERVISOR)
+    profiles = await _profiles(uow, config)
+    profile = profiles.get(target)
+    if profile is None:
+        raise NotFoundError(f"No active staff account with id {target}.")
+    if profile.presence != presence.value:
+        profile.presence = presence.value
+        profile.presence_changed_at = uow.clock.now()
+        if presence is not Presence.ONLINE:
+            for entry in await repository.offers_for(uow.session, target):
+                await _lapse(uow, entry, reason="offer_withdrawn")
+        uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+        uow.publish(ROUTING_CHANNEL, {"kind": "presence", "staff_id": target, "presence": presence.value})
+    await uow.session.flush()
+    return (await _agents_out(uow, config, only={target}))[0]
+
+
+async def update_profile(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, staff_id: StaffId, data: AgentProfileIn
+) -> AgentOut:
+    actor.require_staff(Role.SUPERVISOR)
+    profiles = await _profiles(uow, config)
+    profile = profiles.get(staff_id)
+    if profile is None:
+        raise NotFoundError(f"No active staff account with id {staff_id}.")
+    profile.tier = data.tier
+    profile.skills = sorted(set(data.skills))
+    profile.languages = sorted(set(data.languages))
+    profile.capacity = data.capacity
+    await uow.session.flush()
+    uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+    return (await _agents_out(uow, config, only={staff_id}))[0]
+
+
+async def list_agents(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -> list[AgentOut]:
+    actor.require_staff()
+    return await _agents_out(uow, config)
+
+
+async def _agents_out(
+    uow: UnitOfWork, config: RoutingConfig, *, only: set[int] | None = None
+) -> list[AgentOut]:
+    profiles = await _profiles(uow, config)
+    staff = {member.id: member for member in await accounts_service.directory(uow)}
+    loads = await _loads(uow)
+    out = []
+    for staff_id, profile in sorted(profiles.items()):
+        if only is not None and staff_id not in only:
+            continue
+        member = staff[staff_id]
+        out.append(
+            AgentOut(
+                staff_id=staff_id,
+                name=member.name,
+                role=member.role.value,
+                tier=profile.tier,
+                skills=list(profile.skills or []),
+                languages=list(profile.languages or []),
+                capacity=profile.capacity,
+                presence=Presence(profile.presence),
+                load=loads.get(staff_id, 0),
+                presence_changed_at=profile.presence_changed_at,
+                last_assigned_at=profile.last_assigned_at,
+            )
+        )
+    return out
+
+
+async def list_queues(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -> list[QueueOut]:
+    actor.require_staff()
+    entries = await repository.open_entries(uow.session)
+    agents = await _agent_slots(uow, config)
+    now = uow.clock.now()
+    queues = [*config.queues] if any(q.fallback for q in config.queues) else [*config.queues, config.fallback]
+    out = []
+    for queue in queues:
+        mine = [entry for entry in entries if entry.queue == queue.name]
+        tier, skill, language = config.requirements(queue, tier=queue.tier, language=queue.language)
+        out.append(
+            QueueOut(
+                name=queue.name,
+                tier=queue.tier,
+                skill=queue.skill,
+                language=queue.language,
+                fallback=queue.fallback,
+                waiting=sum(1 for entry in mine if entry.status == "waiting"),
+                offered=sum(1 for entry in mine if entry.status == "offered"),
+                oldest_wait_seconds=max(
+                    ((now - entry.enqueued_at).total_seconds() for entry in mine), default=None
+                ),
+                agents_online=sum(
+                    1 for agent in agents if agent.online and agent.can_take(tier, skill, language)
+                ),
+            )
+        )
+    return out
+
+
+async def queue_status(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId
+) -> QueueStatus:
+    """Where the customer stands: position and expected wait, or that nobody who could help is online."""
+    actor.require_conversation(conversation_id)
+    return await _status(uow, config=config, conversation_id=conversation_id)
+
+
+async def _status(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: int) -> QueueStatus:
+    views = await conversation_service.routing_views(uow, [conversation_id])
+    view = views.get(conversation_id)
+    if view is None:
+        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    entry = await repository.open_entry(uow.session, conversation_id)
+    if view.state is not Owner.WAITING or entry is None:
+        return QueueStatus(conversation_id=conversation_id, state=view.state.value)
+    now = uow.clock.now()
+    policy = config.engine_policy()
+    same_queue = [e for e in await repository.open_entries(uow.session) if e.queue == entry.queue]
+    router = Router(policy=policy)
+    ordered = router.order([_item(e) for e in same_queue], now.timestamp())
+    position = next(i for i, item in enumerate(ordered, start=1) if item.conversation_id == conversation_id)
+    tier, skill, language, _ = policy.effective(_item(entry), now.timestamp())
+    agents = [a for a in await _agent_slots(uow, config) if a.can_take(tier, skill, language)]
+    slots = sum(agent.capacity for agent in agents)
+    expected = None
+    if agents:
+        # conversations ahead share the eligible agents' slots, each freeing after an average handle time
+        free_now = sum(max(0, agent.capacity - agent.load) for agent in agents)
+        ahead = max(0, position - free_now)
+        expected = round(
+            config.average_handle_seconds * ahead / max(1, slots) + (30.0 if ahead == 0 else 0.0), 1
+        )
+    return QueueStatus(
+        conversation_id=conversation_id,
+        state=view.state.value,
+        queue=entry.queue,
+        position=position,
+        expected_wait_seconds=expected,
+        agents_online=len(agents),
+        enqueued_at=entry.enqueued_at,
+        follow_up_email=entry.follow_up_email,
+    )
+
+
+async def request_follow_up(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, email: str
+) -> QueueStatus:
+    """The customer leaves an e-mail address for a reply when nobody is online; the place is kept."""
+    if not actor.is_customer:
+        raise PermissionDeniedError("Only the customer can ask for an e-mail follow-up.")
+    actor.require_conversation(conversation_id)
+    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
+    if entry is None:
+        raise NotTransferableError("This conversation is not waiting for a person.")
+    entry.follow_up_email = email.strip().lower()
+    await conversation_service.record_event(
+        uow,
+        actor=actor,
+        conversation_id=conversation_id,
+        event_type="follow_up_requested",
+        data={"channel": "email"},
+    )
+    return await _status(uow, config=config, conversation_id=conversation_id)
+
+
+# --- agent override of sentiment escalations ------------------------------------------------------------
+
+
+async def override_escalation(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: OverrideIn
+) -> None:
+    """An agent says a sentiment escalation was not needed. Stored for the learning loop and for per-locale
+    calibration; by default the conversation goes back to the bot, whose frustration rule then waits until
+    the customer calms down before it fires again (hysteresis)."""
+    staff_id = _require_person(actor)
+    escalation = await conversation_service.latest_escalation(uow, conversation_id)
+    if escalation is None:
+        await conversation_service.get_outcome(uow, actor=actor, conversation_id=conversation_id)  # 404 first
+        raise OverrideNotAllowedError(
+            "This conversation was never escalated, so there is nothing to override."
+        )
+    if escalation.trigger != "sentiment":
+        raise OverrideNotAllowedError(
+            f"Only sentiment escalations can be overridden; this one was triggered by '{escalation.trigger}'.",
+            trigger=str(escalation.trigger),
+        )
+    if await repository.override_for(uow.session, escalation.id) is not None:
+        raise OverrideNotAllowedError("This escalation was already overridden.")
+    trace = escalation.data.get("trace") or {}
+    found = trace.get("escalation") or {}
+    evidence = found.get("evidence") or {}
+    views = await conversation_service.routing_views(uow, [conversation_id])
+    view = views[conversation_id]
+    customer_text = await _message_text(uow, conversation_id, escalation.data.get("seq"))
+    uow.session.add(
+        EscalationOverride(
+            conversation_id=conversation_id,
+            episode=view.episode,
+            event_id=escalation.id,
+            rule=found.get("rule"),
+            locale=str(evidence.get("language") or _language(view.locale)),
+            score=_float(evidence.get("score")),
+            threshold=_float(found.get("threshold")),
+            customer_text=customer_text,
+            reason=data.reason,
+            staff_id=staff_id,
+            created_at=uow.clock.now(),
+        )
+    )
+    await conversation_service.record_event(
+        uow,
+        actor=actor,
+        conversation_id=conversation_id,
+        event_type="escalation_overridden",
+        reason=data.reason,
+        data={"event_id": escalation.id, "rule": found.get("rule"), "score": evidence.get("score")},
+    )
+    if data.hand_back and view.state in (Owner.WAITING, Owner.HUMAN):
+        await conversation_service.hand_back(
+            uow, actor=actor, conversation_id=conversation_id, reason=f"escalation not needed: {data.reason}"
+        )
+
+
+async def _message_text(uow: UnitOfWork, conversation_id: int, seq: Any) -> str | None:
+    if not isinstance(seq, int):
+        return None
+    for message in await conversation_service.episode_messages(uow, conversation_id, include_private=False):
+        if message.seq == seq:
+            return message.body[:2000]
+    return None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+async def calibration(
+    uow: UnitOfWork, *, actor: Actor, thresholds: dict[str, float | None], days: int = 30
+) -> list[CalibrationRow]:
+    """Per locale: how often agents said a sentiment escalation was unnecessary, and a threshold that would
+    have spared most of those without missing the rest (a suggestion; people edit the rules file)."""
+    actor.require_staff(Role.SUPERVISOR)
+    since = uow.clock.now() - timedelta(days=days)
+    escalations = await conversation_service.escalations_by_locale(uow, trigger="sentiment", since=since)
+    overrides: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for row in await repository.overrides_since(uow.session, since):
+        counts[row.locale] = counts.get(row.locale, 0) + 1
+        if row.score is not None:
+            overrides.setdefault(row.locale, []).append(row.score)
+    rows = []
+    for locale in sorted(set(escalations) | set(counts) | {k for k in thresholds if k != "*"}):
+        total = escalations.get(locale, 0)
+        overridden = counts.get(locale, 0)
+        scores = sorted(overrides.get(locale, []))
+        threshold = thresholds.get(locale, thresholds.get("*"))
+        rate = overridden / total if total else None
+        suggested, advice = _suggest(threshold, scores, rate, total)
+        rows.append(
+            CalibrationRow(
+                locale=locale,
+                threshold=threshold,
+                sentiment_escalations=total,
+                overrides=overridden,
+                override_rate=round(rate, 3) if rate is not None else None,
+                overridden_score_median=round(statistics.median(scores), 3) if scores else None,
+                suggested_threshold=suggested,
+                advice=advice,
+            )
+        )
+    return rows
+
+
+MIN_ESCALATIONS = 20
+HIGH_OVERRIDE_RATE = 0.25
+
+
+def _suggest(
+    threshold: float | None, scores: list[float], rate: float | None, total: int
+) -> tuple[float | None, str]:
+    if threshold is None:
+        return None, "The frustration rule is switched off."
+    if total < MIN_ESCALATIONS or rate is None:
+        return None, f"Too few sentiment escalations to judge ({total}; need {MIN_ESCALATIONS})."
+    if rate < HIGH_OVERRIDE_RATE or not scores:
+        return None, f"Agents overrode {rate:.0%}: keep {threshold:.2f}."
+    # raise the threshold above three quarters of the overridden scores, by small steps, never above 0.9
+    upper = scores[min(len(scores) - 1, int(0.75 * len(scores)))]
+    suggested = round(min(0.9, max(threshold + 0.05, upper + 0.02)), 2)
+    return suggested, f"Agents overrode {rate:.0%}; consider raising the threshold to {suggested:.2f}."
+
+
+# --- SLA timers -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Timer:
+    conversation_id: int
+    kind: str
+    started_at: datetime
+    due_at: datetime
+    assignee_id: int | None
+
+
+async def sla_timers(uow: UnitOfWork, *, config: RoutingConfig) -> list[_Timer]:
+    """The running first- and next-response timers of every conversation waiting for or with a person."""
+    ids = await conversation_service.conversation_ids_in(uow, [Owner.WAITING, Owner.HUMAN])
+    if not ids:
+        return []
+    views = await conversation_service.routing_views(uow, ids)
+    clocks = await conversation_service.response_clocks(uow, ids)
+    entries = await repository.latest_entries(uow.session, ids)
+    first = timedelta(seconds=config.sla.first_response_seconds)
+    later = timedelta(seconds=config.sla.next_response_seconds)
+    timers = []
+    for conversation_id in ids:
+        view, clock, entry = (
+            views.get(conversation_id),
+            clocks.get(conversation_id),
+            entries.get(conversation_id),
+        )
+        if view is None or clock is None or entry is None or entry.episode != view.episode:
+            continue
+        replied = clock.last_agent_reply_at is not None and clock.last_agent_reply_at >= entry.enqueued_at
+        if not replied:
+            timers.append(
+                _Timer(
+                    conversation_id,
+                    "first_response",
+                    entry.enqueued_at,
+                    entry.enqueued_at + first,
+                    view.assignee_id,
+                )
+            )
+        elif view.state is Owner.HUMAN and clock.oldest_unanswered_at is not None:
+            start = clock.oldest_unanswered_at
+            timers.append(_Timer(conversation_id, "next_response", start, start + later, view.assignee_id))
+    return timers
+
+
+async def check_sla(uow: UnitOfWork, *, config: RoutingConfig) -> int:
+    """Record each breach once, as a conversation event and a live notice to supervisors."""
+    now = uow.clock.now()
+    breached = 0
+    for timer in await sla_timers(uow, config=config):
+        if timer.due_at > now:
+            continue
+        values = {
+            "conversation_id": timer.conversation_id,
+            "kind": timer.kind,
+            "started_at": timer.started_at,
+            "due_at": timer.due_at,
+            "breached_at": now,
+            "assignee_id": timer.assignee_id,
+        }
+        if not await repository.insert_breach(uow.session, dialect=uow.dialect, values=values):
+            continue
+        breached += 1
+        await conversation_service.record_event(
+            uow,
+            actor=Actor.system(),
+            conversation_id=timer.conversation_id,
+            event_type="sla_breached",
+            data={"kind": timer.kind, "due_at": timer.due_at.isoformat(), "assignee_id": timer.assignee_id},
+        )
+        uow.publish(
+            ROUTING_CHANNEL,
+            {"kind": "sla_breached", "conversation_id": timer.conversation_id, "sla": timer.kind},
+        )
+    return breached
+
+
+async def list_sla(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -> list[SlaItem]:
+    """Running timers, most urgent first: what a supervisor looks at to act before a breach."""
+    actor.require_staff()
+    now = uow.clock.now()
+    items = [
+        SlaItem(
+            conversation_id=timer.conversation_id,
+            kind=timer.kind,
+            started_at=timer.started_at,
+            due_at=timer.due_at,
+            seconds_left=round((timer.due_at - now).total_seconds(), 1),
+            breached=timer.due_at <= now,
+            assignee_id=timer.assignee_id,
+        )
+        for timer in await sla_timers(uow, config=config)
+    ]
+    return sorted(items, key=lambda item: item.seconds_left)
+
+
+async def tick(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
+    """The ticker's work: offers that lapsed, waiting conversations, SLA timers."""
+    report = await dispatch(uow, config=config)
+    await check_sla(uow, config=config)
+    return report
+
+
+def _require_person(actor: Actor) -> StaffId:
+    staff_id = actor.require_staff()
+    if staff_id is None:
+        raise PermissionDeniedError("This action is for a signed-in staff member.")
+    return staff_id
