@@ -39,6 +39,7 @@ from tandem.core.uow import UnitOfWorkFactory
 from tandem.kb import service as kb_service
 from tandem.kb.schemas import ArticleIn
 from tandem.routing import service as routing_service
+from tandem.routing import sla as routing_sla
 from tandem.routing.config import RoutingConfig, load_routing_config
 from tandem.routing.schemas import DispatchReport
 from tandem.settings import Settings
@@ -118,7 +119,7 @@ class Container:
             await asyncio.sleep(self.settings.routing_tick_seconds)
             try:
                 async with self.uow() as uow:
-                    await routing_service.tick(uow, config=self.routing)
+                    await routing_sla.tick(uow, config=self.routing)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed round is retried at the next tick

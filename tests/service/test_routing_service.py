@@ -19,6 +19,7 @@ from tandem.core.clock import FrozenClock
 from tandem.core.config_file import PolicyFileError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
+from tandem.routing import overrides, sla
 from tandem.routing import service as routing
 from tandem.routing.errors import AgentUnavailableError, NotTransferableError, OverrideNotAllowedError
 from tandem.routing.schemas import AgentProfileIn, EscalateIn, OverrideIn, Presence, TransferIn
@@ -262,7 +263,7 @@ async def test_a_sentiment_escalation_can_be_overridden_once_and_goes_back_to_th
     }
     cid = await _handoff(floor, body="this is SO slow!!", trigger=Trigger.SENTIMENT, evidence=evidence)
     async with floor.uow() as uow:
-        await routing.override_escalation(
+        await overrides.override_escalation(
             uow,
             actor=agent(ALEX),
             conversation_id=cid,
@@ -271,17 +272,17 @@ async def test_a_sentiment_escalation_can_be_overridden_once_and_goes_back_to_th
     assert (await _state(floor, cid))[0] is Owner.BOT
     with pytest.raises(OverrideNotAllowedError):
         async with floor.uow() as uow:
-            await routing.override_escalation(
+            await overrides.override_escalation(
                 uow, actor=agent(ALEX), conversation_id=cid, data=OverrideIn(reason="again")
             )
     async with floor.uow(write=False) as uow:
-        rows = await routing.calibration(uow, actor=SUPERVISOR, thresholds={"*": 0.6}, days=7)
+        rows = await overrides.calibration(uow, actor=SUPERVISOR, thresholds={"*": 0.6}, days=7)
     english = next(row for row in rows if row.locale == "en")
     assert english.overrides == 1 and english.sentiment_escalations == 1
     plain = await _handoff(floor, body="agent please")
     with pytest.raises(OverrideNotAllowedError, match="customer_request"):
         async with floor.uow() as uow:
-            await routing.override_escalation(
+            await overrides.override_escalation(
                 uow, actor=agent(ALEX), conversation_id=plain, data=OverrideIn(reason="nope")
             )
 
@@ -309,10 +310,10 @@ async def test_sla_breaches_are_recorded_once(floor: Container) -> None:
     cid = await _handoff(floor)
     floor.uow.clock.advance(seconds=floor.routing.sla.first_response_seconds + 5)  # type: ignore[attr-defined]
     async with floor.uow() as uow:
-        assert await routing.check_sla(uow, config=floor.routing) == 1
+        assert await sla.check_sla(uow, config=floor.routing) == 1
     async with floor.uow() as uow:
-        assert await routing.check_sla(uow, config=floor.routing) == 0
-        timers = await routing.list_sla(uow, actor=SUPERVISOR, config=floor.routing)
+        assert await sla.check_sla(uow, config=floor.routing) == 0
+        timers = await sla.list_sla(uow, actor=SUPERVISOR, config=floor.routing)
     assert timers[0].conversation_id == cid and timers[0].breached
 
 

@@ -24,7 +24,7 @@ def demo_container(demo_container: Container) -> Container:
     return demo_container
 
 
-async def _replay(container: Container, *turns: str, locale: str = "en") -> list[dict]:
+async def _replay(container: Container, *turns: str, locale: str = "en") -> list[dict[str, Any]]:
     result = await replay_case(container, ReplayCase("t", turns, locale))
     return result.turns
 
@@ -200,9 +200,6 @@ async def test_flow_answers_speak_the_customer_language(demo_container: Containe
 # --- first messages that must go to a person (tests/fixtures/replay_handoffs.jsonl) ------------------------
 
 HANDOFF_CASES = FIXTURES / "replay_handoffs.jsonl"
-# Cases the detectors miss today. They stay in the fixture with their expectation; the xfail below fails
-# (strict) once a detector catches them, so this set only ever shrinks.
-KNOWN_MISSES: set[str] = set()  # case ids the detectors are known to miss, each with why
 
 
 def _handoff_expectations() -> dict[str, dict[str, Any]]:
@@ -210,14 +207,10 @@ def _handoff_expectations() -> dict[str, dict[str, Any]]:
     return {raw["id"]: raw for raw in (json.loads(line) for line in lines if line.strip())}
 
 
-async def _wrong_first_turn_handoffs(
-    container: Container, *, known_misses: bool
-) -> dict[str, dict[str, Any]]:
+async def _wrong_first_turn_handoffs(container: Container) -> dict[str, dict[str, Any]]:
     expected = _handoff_expectations()
     wrong: dict[str, dict[str, Any]] = {}
     for case in load_cases(HANDOFF_CASES):
-        if (case.id in KNOWN_MISSES) != known_misses:
-            continue
         result = await replay_case(container, case)
         trace = result.turns[0].get("trace", {}) if result.turns else {}
         escalation = trace.get("escalation") or {}
@@ -245,16 +238,9 @@ def test_the_handoff_fixture_covers_every_language_and_sensitive_topic() -> None
         topics = {c["expect_topic"] for c in cases if c["locale"] == language and "expect_topic" in c}
         assert topics == set(signals.SENSITIVE_TOPICS), language
     assert {c["expect_trigger"] for c in cases} == {"customer_request", "sensitive_topic"}
-    assert KNOWN_MISSES <= {c["id"] for c in cases}
 
 
 async def test_first_message_requests_and_sensitive_topics_hand_over_with_their_trigger(
     demo_container: Container,
 ) -> None:
-    assert await _wrong_first_turn_handoffs(demo_container, known_misses=False) == {}
-
-
-@pytest.mark.skipif(not KNOWN_MISSES, reason="no known detector misses in the fixture")
-@pytest.mark.xfail(strict=True, reason="detector misses listed in KNOWN_MISSES")
-async def test_known_detector_misses_hand_over_too(demo_container: Container) -> None:
-    assert await _wrong_first_turn_handoffs(demo_container, known_misses=True) == {}
+    assert await _wrong_first_turn_handoffs(demo_container) == {}

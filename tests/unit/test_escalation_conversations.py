@@ -163,10 +163,6 @@ def _stayed(reply: BotReply) -> None:
 
 # --- explicit_request --------------------------------------------------------------------------------------
 
-# Rules miss these two; the learned detector of the product catches them.
-_RULES_MISS = pytest.mark.xfail(
-    strict=True, reason="detector miss: the rules do not fire, the learned detector does"
-)
 EXPLICIT_REQUESTS = [
     ("en", "talk to an agent"),
     ("en", "Could I please speak with a customer service representative?"),
@@ -186,18 +182,12 @@ EXPLICIT_REQUESTS = [
     ("de", "Können Sie mich bitte mit einem Kundenberater verbinden?"),
     ("de", "kein Bot, ich will einen Menschen"),
 ]
-RULES_MISS_REQUESTS = {
-    "I don't want a bot, I want a person",
-    "Bonjour, serait-il possible d'être mis en contact avec un agent ?",
-}
 
 
 @pytest.mark.parametrize(("locale", "text"), EXPLICIT_REQUESTS)
 async def test_an_explicit_request_hands_over_at_the_first_turn(
-    detector: Tier0Responder, locale: str, text: str, request: pytest.FixtureRequest
+    detector: Tier0Responder, locale: str, text: str
 ) -> None:
-    if text in RULES_MISS_REQUESTS and detector.human_request is None:
-        request.applymarker(_RULES_MISS)
     chat = Chat(detector, locale=locale)
     assert await chat.run(text) == 1
     _handed_over(chat.last, "explicit_request", "customer_request")
@@ -223,59 +213,51 @@ async def test_an_explicit_request_wins_over_a_hacked_account() -> None:
     _handed_over(chat.last, "explicit_request", "customer_request")
 
 
-_FALSE_ALARM = "detector false positive: an ordinary request escalates as 'explicit_request'"
-# (text, detectors that wrongly fire today)
-INNOCENT_MENTIONS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("en", "is the travel agent discount still on?", ()),
-    ("en", "human resources asked for an invoice copy", ()),
-    ("en", "can I pick up my order in person?", ()),
-    ("en", "my manager needs a receipt for this order", ()),
-    ("en", "what's the agent fee on shipping", ()),
-    ("en", "do you ship to a person at a different address", ()),
-    ("en", "is this cream safe for human skin?", ()),
-    ("en", "my manager wants to know if you do bulk orders", ()),
-    ("en", "can a different person sign for the parcel?", ()),
-    ("en", "does the price include the customs agent fee?", ()),
-    ("en", "our office manager placed the order, can I see it?", ()),
-    ("en", "is the sweater sized per person or unisex?", ()),
-    ("en", "the delivery agent said nobody was home but I was", ()),
-    ("en", "is there an agent discount for estate agents?", ()),
-    ("en", "the human resources team wants 30 polo shirts with our logo", ()),
-    ("en", "what are customer service opening hours?", ()),
-    ("en", "can I talk to my manager first before I confirm the order?", ()),
-    ("en", "I need a person to sign for the delivery, is that possible?", ()),
-    ("en", "I want to send this to someone in Spain", ("rules+learned",)),
-    ("en", "I'd like to order a gift for someone, can you include a note?", ()),
-    ("en", "I need to speak to my manager before I pay", ()),
-    ("es", "el agente de la aduana me pide la factura", ()),
-    ("es", "¿puedo recoger el pedido en persona?", ()),
-    ("es", "mi jefe necesita una factura de este pedido", ()),
-    ("es", "¿pueden enviar el pedido a otra persona?", ()),
-    ("fr", "est-ce que je peux retirer ma commande en personne ?", ()),
-    ("fr", "mon responsable a besoin d'une facture pour cette commande", ()),
-    ("fr", "l'agent de livraison a laissé le colis chez le voisin", ()),
-    ("fr", "quels sont les horaires du service client ?", ()),
-    ("de", "kann ich die Bestellung persönlich abholen?", ()),
-    ("de", "mein Chef braucht eine Rechnung für diese Bestellung", ()),
-    ("de", "kann eine andere Person das Paket abholen?", ()),
-    ("de", "ist der Pullover für Menschen mit empfindlicher Haut geeignet?", ()),
-    ("de", "ich brauche die Adresse des Kundenservice für die Rücksendung", ()),
+# Ordinary requests that mention people (locale, text): none may hand over, with either detector.
+INNOCENT_MENTIONS: list[tuple[str, str]] = [
+    ("en", "is the travel agent discount still on?"),
+    ("en", "human resources asked for an invoice copy"),
+    ("en", "can I pick up my order in person?"),
+    ("en", "my manager needs a receipt for this order"),
+    ("en", "what's the agent fee on shipping"),
+    ("en", "do you ship to a person at a different address"),
+    ("en", "is this cream safe for human skin?"),
+    ("en", "my manager wants to know if you do bulk orders"),
+    ("en", "can a different person sign for the parcel?"),
+    ("en", "does the price include the customs agent fee?"),
+    ("en", "our office manager placed the order, can I see it?"),
+    ("en", "is the sweater sized per person or unisex?"),
+    ("en", "the delivery agent said nobody was home but I was"),
+    ("en", "is there an agent discount for estate agents?"),
+    ("en", "the human resources team wants 30 polo shirts with our logo"),
+    ("en", "what are customer service opening hours?"),
+    ("en", "can I talk to my manager first before I confirm the order?"),
+    ("en", "I need a person to sign for the delivery, is that possible?"),
+    ("en", "I want to send this to someone in Spain"),
+    ("en", "I'd like to order a gift for someone, can you include a note?"),
+    ("en", "I need to speak to my manager before I pay"),
+    ("es", "el agente de la aduana me pide la factura"),
+    ("es", "¿puedo recoger el pedido en persona?"),
+    ("es", "mi jefe necesita una factura de este pedido"),
+    ("es", "¿pueden enviar el pedido a otra persona?"),
+    ("fr", "est-ce que je peux retirer ma commande en personne ?"),
+    ("fr", "mon responsable a besoin d'une facture pour cette commande"),
+    ("fr", "l'agent de livraison a laissé le colis chez le voisin"),
+    ("fr", "quels sont les horaires du service client ?"),
+    ("de", "kann ich die Bestellung persönlich abholen?"),
+    ("de", "mein Chef braucht eine Rechnung für diese Bestellung"),
+    ("de", "kann eine andere Person das Paket abholen?"),
+    ("de", "ist der Pullover für Menschen mit empfindlicher Haut geeignet?"),
+    ("de", "ich brauche die Adresse des Kundenservice für die Rücksendung"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("locale", "text", "fires_today"), INNOCENT_MENTIONS, ids=[f"{m[0]}-{m[1]}" for m in INNOCENT_MENTIONS]
+    ("locale", "text"), INNOCENT_MENTIONS, ids=[f"{m[0]}-{m[1]}" for m in INNOCENT_MENTIONS]
 )
 async def test_an_ordinary_request_that_mentions_people_stays_with_the_bot(
-    detector: Tier0Responder,
-    locale: str,
-    text: str,
-    fires_today: tuple[str, ...],
-    request: pytest.FixtureRequest,
+    detector: Tier0Responder, locale: str, text: str
 ) -> None:
-    name = "rules" if detector.human_request is None else "rules+learned"
-    if name in fires_today:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=_FALSE_ALARM))
     chat = Chat(detector, locale=locale)
     reply = await chat.say(text)
     assert not any(signal.startswith("asked for a person") for signal in reply.trace["signals"]), reply.trace

@@ -15,9 +15,7 @@ Every function takes the caller's unit of work and never commits.
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -41,23 +39,19 @@ from tandem.routing.errors import (
     AgentUnavailableError,
     NotTransferableError,
     OfferNotFoundError,
-    OverrideNotAllowedError,
 )
 from tandem.routing.handoff import TranscriptLine, build_packet, carry_over
-from tandem.routing.models import AgentProfile, EscalationOverride, HandoffPacket, QueueEntry
+from tandem.routing.models import AgentProfile, HandoffPacket, QueueEntry
 from tandem.routing.schemas import (
     AgentOut,
     AgentProfileIn,
-    CalibrationRow,
     DispatchReport,
     EscalateIn,
     OfferOut,
-    OverrideIn,
     PacketOut,
     Presence,
     QueueOut,
     QueueStatus,
-    SlaItem,
     TransferIn,
 )
 
@@ -105,11 +99,11 @@ async def prepare_handoff(
     else:
         body = await _new_packet(uow, crm=crm, view=view, escalation_data=data, escalation=escalation)
     trigger = str(escalation.trigger) if escalation and escalation.trigger else None
-    tier, skill = _needs(config, view=view, data=data, trigger=trigger, packet=body)
+    tier, skill = _needs(config, data=data, trigger=trigger, packet=body)
     queue = (
         config.queue(data["queue"])
         if data.get("queue")
-        else config.choose_queue(tier=tier, skill=skill, language=_language(view.locale))
+        else config.choose_queue(tier=tier, skill=skill, language=language_of(view.locale))
     )
     if existing is None:
         body["summary"]["queue"] = queue.name
@@ -136,7 +130,7 @@ async def prepare_handoff(
     if await repository.open_entry(uow.session, conversation_id) is None:
         priority = _priority(config, trigger=trigger, packet=body, tier=tier)
         requirement_tier, requirement_skill, language = config.requirements(
-            queue, tier=tier, language=_language(view.locale)
+            queue, tier=tier, language=language_of(view.locale)
         )
         uow.session.add(
             QueueEntry(
@@ -197,14 +191,13 @@ async def _new_packet(
     )
 
 
-def _language(locale: str) -> str:
+def language_of(locale: str) -> str:
     return locale.split("-")[0].lower()
 
 
 def _needs(
     config: RoutingConfig,
     *,
-    view: conversation_service.RoutingView,
     data: dict[str, Any],
     trigger: str | None,
     packet: dict[str, Any],
@@ -315,11 +308,12 @@ async def _recover_orphans(uow: UnitOfWork, queued: set[int]) -> int:
     views = await conversation_service.routing_views(uow, candidates)
     cutoff = uow.clock.now() - RECOVER_AFTER
     missing = [cid for cid, view in views.items() if view.state_changed_at <= cutoff]
+    stamp = -int(uow.clock.now().timestamp() * 1000)  # negative: never a message seq, new per recovery
     for conversation_id in missing:
         uow.enqueue(
             conversation_service.HANDOFF_JOB,
-            {"conversation_id": conversation_id, "seq": 0},
-            dedupe_key=f"handoff-recover:{conversation_id}:{int(uow.clock.now().timestamp())}",
+            {"conversation_id": conversation_id, "seq": stamp},
+            dedupe_key=f"handoff:{conversation_id}:{stamp}",
         )
     return len(missing)
 
@@ -464,12 +458,12 @@ async def _assign_entry(uow: UnitOfWork, entry: QueueEntry, *, staff_id: StaffId
 
 
 async def list_offers(uow: UnitOfWork, *, actor: Actor) -> list[OfferOut]:
-    staff_id = _require_person(actor)
+    staff_id = require_person(actor)
     return [OfferOut.model_validate(entry) for entry in await repository.offers_for(uow.session, staff_id)]
 
 
 async def accept_offer(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> None:
-    staff_id = _require_person(actor)
+    staff_id = require_person(actor)
     entry = await repository.open_entry(uow.session, conversation_id, lock=True)
     if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
         raise OfferNotFoundError(
@@ -484,7 +478,7 @@ async def accept_offer(uow: UnitOfWork, *, actor: Actor, conversation_id: Conver
 async def decline_offer(
     uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, reason: str | None = None
 ) -> None:
-    staff_id = _require_person(actor)
+    staff_id = require_person(actor)
     entry = await repository.open_entry(uow.session, conversation_id, lock=True)
     if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
         raise OfferNotFoundError("This conversation is not offered to you.")
@@ -566,7 +560,7 @@ async def transfer(
     uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, data: TransferIn
 ) -> None:
     """To a colleague (who must be online with room) or to a queue. The packet goes along, with a note."""
-    caller = _require_person(actor)
+    caller = require_person(actor)
     view = await _transferable(uow, conversation_id)
     by_name = (await accounts_service.get_staff_names(uow, {caller})).get(caller)
     if data.staff_id is not None:
@@ -614,7 +608,7 @@ async def escalate(
     uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, data: EscalateIn
 ) -> None:
     """Tier 1 → Tier 2, or to a supervisor: back to the queue at that tier, the packet carried along."""
-    caller = _require_person(actor)
+    caller = require_person(actor)
     view = await _transferable(uow, conversation_id)
     tier = 2 if data.to == "tier2" else SUPERVISOR_TIER
     queue = next((q for q in config.queues if q.tier == tier), None)
@@ -739,7 +733,7 @@ async def set_presence(
     presence: Presence,
     staff_id: StaffId | None = None,
 ) -> AgentOut:
-    caller = _require_person(actor)
+    caller = require_person(actor)
     target = staff_id or caller
     if target != caller:
         actor.require_staff(Role.SUPERVISOR)
@@ -906,240 +900,7 @@ async def request_follow_up(
     return await _status(uow, config=config, conversation_id=conversation_id)
 
 
-# --- agent override of sentiment escalations ------------------------------------------------------------
-
-
-async def override_escalation(
-    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: OverrideIn
-) -> None:
-    """An agent says a sentiment escalation was not needed. Stored for the learning loop and for per-locale
-    calibration; by default the conversation goes back to the bot, whose frustration rule then waits until
-    the customer calms down before it fires again (hysteresis)."""
-    staff_id = _require_person(actor)
-    escalation = await conversation_service.latest_escalation(uow, conversation_id)
-    if escalation is None:
-        await conversation_service.get_outcome(uow, actor=actor, conversation_id=conversation_id)  # 404 first
-        raise OverrideNotAllowedError(
-            "This conversation was never escalated, so there is nothing to override."
-        )
-    if escalation.trigger != "sentiment":
-        raise OverrideNotAllowedError(
-            f"Only sentiment escalations can be overridden; this one was triggered by '{escalation.trigger}'.",
-            trigger=str(escalation.trigger),
-        )
-    if await repository.override_for(uow.session, escalation.id) is not None:
-        raise OverrideNotAllowedError("This escalation was already overridden.")
-    trace = escalation.data.get("trace") or {}
-    found = trace.get("escalation") or {}
-    evidence = found.get("evidence") or {}
-    views = await conversation_service.routing_views(uow, [conversation_id])
-    view = views[conversation_id]
-    customer_text = await _message_text(uow, conversation_id, escalation.data.get("seq"))
-    uow.session.add(
-        EscalationOverride(
-            conversation_id=conversation_id,
-            episode=view.episode,
-            event_id=escalation.id,
-            rule=found.get("rule"),
-            locale=str(evidence.get("language") or _language(view.locale)),
-            score=_float(evidence.get("score")),
-            threshold=_float(found.get("threshold")),
-            customer_text=customer_text,
-            reason=data.reason,
-            staff_id=staff_id,
-            created_at=uow.clock.now(),
-        )
-    )
-    await conversation_service.record_event(
-        uow,
-        actor=actor,
-        conversation_id=conversation_id,
-        event_type="escalation_overridden",
-        reason=data.reason,
-        data={"event_id": escalation.id, "rule": found.get("rule"), "score": evidence.get("score")},
-    )
-    if data.hand_back and view.state in (Owner.WAITING, Owner.HUMAN):
-        await conversation_service.hand_back(
-            uow, actor=actor, conversation_id=conversation_id, reason=f"escalation not needed: {data.reason}"
-        )
-
-
-async def _message_text(uow: UnitOfWork, conversation_id: int, seq: Any) -> str | None:
-    if not isinstance(seq, int):
-        return None
-    for message in await conversation_service.episode_messages(uow, conversation_id, include_private=False):
-        if message.seq == seq:
-            return message.body[:2000]
-    return None
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-async def calibration(
-    uow: UnitOfWork, *, actor: Actor, thresholds: dict[str, float | None], days: int = 30
-) -> list[CalibrationRow]:
-    """Per locale: how often agents said a sentiment escalation was unnecessary, and a threshold that would
-    have spared most of those without missing the rest (a suggestion; people edit the rules file)."""
-    actor.require_staff(Role.SUPERVISOR)
-    since = uow.clock.now() - timedelta(days=days)
-    escalations = await conversation_service.escalations_by_locale(uow, trigger="sentiment", since=since)
-    overrides: dict[str, list[float]] = {}
-    counts: dict[str, int] = {}
-    for row in await repository.overrides_since(uow.session, since):
-        counts[row.locale] = counts.get(row.locale, 0) + 1
-        if row.score is not None:
-            overrides.setdefault(row.locale, []).append(row.score)
-    rows = []
-    for locale in sorted(set(escalations) | set(counts) | {k for k in thresholds if k != "*"}):
-        total = escalations.get(locale, 0)
-        overridden = counts.get(locale, 0)
-        scores = sorted(overrides.get(locale, []))
-        threshold = thresholds.get(locale, thresholds.get("*"))
-        rate = overridden / total if total else None
-        suggested, advice = _suggest(threshold, scores, rate, total)
-        rows.append(
-            CalibrationRow(
-                locale=locale,
-                threshold=threshold,
-                sentiment_escalations=total,
-                overrides=overridden,
-                override_rate=round(rate, 3) if rate is not None else None,
-                overridden_score_median=round(statistics.median(scores), 3) if scores else None,
-                suggested_threshold=suggested,
-                advice=advice,
-            )
-        )
-    return rows
-
-
-MIN_ESCALATIONS = 20
-HIGH_OVERRIDE_RATE = 0.25
-
-
-def _suggest(
-    threshold: float | None, scores: list[float], rate: float | None, total: int
-) -> tuple[float | None, str]:
-    if threshold is None:
-        return None, "The frustration rule is switched off."
-    if total < MIN_ESCALATIONS or rate is None:
-        return None, f"Too few sentiment escalations to judge ({total}; need {MIN_ESCALATIONS})."
-    if rate < HIGH_OVERRIDE_RATE or not scores:
-        return None, f"Agents overrode {rate:.0%}: keep {threshold:.2f}."
-    # raise the threshold above three quarters of the overridden scores, by small steps, never above 0.9
-    upper = scores[min(len(scores) - 1, int(0.75 * len(scores)))]
-    suggested = round(min(0.9, max(threshold + 0.05, upper + 0.02)), 2)
-    return suggested, f"Agents overrode {rate:.0%}; consider raising the threshold to {suggested:.2f}."
-
-
-# --- SLA timers -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Timer:
-    conversation_id: int
-    kind: str
-    started_at: datetime
-    due_at: datetime
-    assignee_id: int | None
-
-
-async def sla_timers(uow: UnitOfWork, *, config: RoutingConfig) -> list[_Timer]:
-    """The running first- and next-response timers of every conversation waiting for or with a person."""
-    ids = await conversation_service.conversation_ids_in(uow, [Owner.WAITING, Owner.HUMAN])
-    if not ids:
-        return []
-    views = await conversation_service.routing_views(uow, ids)
-    clocks = await conversation_service.response_clocks(uow, ids)
-    entries = await repository.latest_entries(uow.session, ids)
-    first = timedelta(seconds=config.sla.first_response_seconds)
-    later = timedelta(seconds=config.sla.next_response_seconds)
-    timers = []
-    for conversation_id in ids:
-        view, clock, entry = (
-            views.get(conversation_id),
-            clocks.get(conversation_id),
-            entries.get(conversation_id),
-        )
-        if view is None or clock is None or entry is None or entry.episode != view.episode:
-            continue
-        replied = clock.last_agent_reply_at is not None and clock.last_agent_reply_at >= entry.enqueued_at
-        if not replied:
-            timers.append(
-                _Timer(
-                    conversation_id,
-                    "first_response",
-                    entry.enqueued_at,
-                    entry.enqueued_at + first,
-                    view.assignee_id,
-                )
-            )
-        elif view.state is Owner.HUMAN and clock.oldest_unanswered_at is not None:
-            start = clock.oldest_unanswered_at
-            timers.append(_Timer(conversation_id, "next_response", start, start + later, view.assignee_id))
-    return timers
-
-
-async def check_sla(uow: UnitOfWork, *, config: RoutingConfig) -> int:
-    """Record each breach once, as a conversation event and a live notice to supervisors."""
-    now = uow.clock.now()
-    breached = 0
-    for timer in await sla_timers(uow, config=config):
-        if timer.due_at > now:
-            continue
-        values = {
-            "conversation_id": timer.conversation_id,
-            "kind": timer.kind,
-            "started_at": timer.started_at,
-            "due_at": timer.due_at,
-            "breached_at": now,
-            "assignee_id": timer.assignee_id,
-        }
-        if not await repository.insert_breach(uow.session, dialect=uow.dialect, values=values):
-            continue
-        breached += 1
-        await conversation_service.record_event(
-            uow,
-            actor=Actor.system(),
-            conversation_id=timer.conversation_id,
-            event_type="sla_breached",
-            data={"kind": timer.kind, "due_at": timer.due_at.isoformat(), "assignee_id": timer.assignee_id},
-        )
-        uow.publish(
-            ROUTING_CHANNEL,
-            {"kind": "sla_breached", "conversation_id": timer.conversation_id, "sla": timer.kind},
-        )
-    return breached
-
-
-async def list_sla(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -> list[SlaItem]:
-    """Running timers, most urgent first: what a supervisor looks at to act before a breach."""
-    actor.require_staff()
-    now = uow.clock.now()
-    items = [
-        SlaItem(
-            conversation_id=timer.conversation_id,
-            kind=timer.kind,
-            started_at=timer.started_at,
-            due_at=timer.due_at,
-            seconds_left=round((timer.due_at - now).total_seconds(), 1),
-            breached=timer.due_at <= now,
-            assignee_id=timer.assignee_id,
-        )
-        for timer in await sla_timers(uow, config=config)
-    ]
-    return sorted(items, key=lambda item: item.seconds_left)
-
-
-async def tick(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
-    """The ticker's work: offers that lapsed, waiting conversations, SLA timers."""
-    report = await dispatch(uow, config=config)
-    await check_sla(uow, config=config)
-    return report
-
-
-def _require_person(actor: Actor) -> StaffId:
+def require_person(actor: Actor) -> StaffId:
     staff_id = actor.require_staff()
     if staff_id is None:
         raise PermissionDeniedError("This action is for a signed-in staff member.")

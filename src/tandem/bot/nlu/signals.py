@@ -86,7 +86,7 @@ _REQUEST_VERBS = (
     r"|hablar|habla|comunicar|comunicame|comunicarme|pasame|pasar|pasen|ponme|ponerme|transfiereme|"
     r"transferir|quiero|necesito|me puede atender|me pueden atender|me atienda|hay|conectar|conectame"
     # French
-    r"|parler|parle|discuter|echanger|passez|passe|passer|mettez-moi|mettre en relation|en relation|"
+    r"|parler|parle|discuter|echanger|passez|passe|passer|mettez-moi|mettre en relation|en relation|en contact|"
     r"transferez|transferer|je veux|je voudrais|je souhaite|il me faut|je demande|y a-t-il|"
     r"est-ce qu'il y a|avoir"
     # German
@@ -96,7 +96,7 @@ _REQUEST_VERBS = (
 )
 _NEGATION = re.compile(
     r"\b(?:don't|dont|do not|no need|no longer|not|never|sin|nunca|ya no|pas besoin|plus besoin|ne veux pas|"
-    r"kein|keinen|nicht)\b(?:\W+\w+){0,3}\W*$"
+    r"kein|keinen|nicht)\b(?:[^\w,]+\w+){0,3}[^\w,]*$"  # not across a comma: "no bot, a person"
 )
 # "ich brauche keinen Mitarbeiter mehr": the negation sits between the verb and the person.
 _NEGATED_OBJECT = re.compile(r"\b(?:keine?n?|no|nadie|ningun\w*|aucun\w*|not any|no one|nobody)\b")
@@ -205,11 +205,17 @@ def mentions_people_or_contact(text: str) -> bool:
     """A cheap gate for the learned detector: a request for a person names people, staff, the bot or a
     way of being contacted. Messages without any such word skip the model."""
     folded = fold(unquote(text))
-    if _CONTACT_CUES.search(folded):
-        return True
-    # "my manager", "another person": someone of the customer's, never the one they ask for
+    # "my manager", "another person", "send it to someone": people of the customer's, not ours
     marked = _NOT_THE_ONE_ASKED.sub(" ", _mark_people(folded))
-    return PERSON_TOKEN in marked or SERVICE_TOKEN in marked
+    marked = _THIRD_PARTY_OBJECT.sub(" ", marked)
+    return bool(_CONTACT_CUES.search(marked)) or PERSON_TOKEN in marked or SERVICE_TOKEN in marked
+
+
+# Somebody the customer sends, gives or buys something to or for.
+_THIRD_PARTY_OBJECT = re.compile(
+    rf"\b(?:send|ship|mail|post|gift|deliver|order|buy|enviar|envoyer|schicken|senden)\w*\b(?! me\b)[^.!?]{{0,40}}?"
+    rf"\b(?:to|for|para|a|pour|an|fur)\s+(?:a |an |un |une |una |ein |eine )?[{PERSON_TOKEN}]"
+)
 
 
 # "... a representative sample", "an agent jacket", "human skin": the person word is a modifier.
@@ -269,15 +275,17 @@ INSULTS = re.compile(
     r"debile|idiotes?|scheisse|scheiss|idioten|verdammt|mist|arsch|blod|bloder)\b"
 )
 CHURN = re.compile(
-    r"\b(?:cancel (?:my|the) (?:account|membership|subscription|everything)|close my account|"
+    # Asking to cancel is a routine request (and an intent); threatening to is churn.
+    r"\b(?:(?:i will|i'll|ill|i am going to|i'm going to|im going to|gonna|or i'll|or i will|otherwise i'll|"
+    r"then i'll) (?:just |simply )?(?:cancel|close) (?:my|the) (?:account|membership|subscription|everything)|"
     r"never (?:shop|order|buy)(?:ing)? (?:here|from you)|never (?:ordering|shopping|buying)|"
     r"take my (?:business|money) elsewhere|go(?:ing)? to (?:a )?competitor|one-star review|1-star review|"
     r"leave a (?:bad|negative) review|(?:post|tweet|write) about (?:this|it) (?:on|online)|social media|"
     r"i'm done with you|im done with you|"
-    r"darme de baja|nunca (?:mas )?(?:vuelvo a )?compr|me voy a la competencia|"
+    r"me voy a dar de baja|nunca (?:mas )?(?:vuelvo a )?compr|me voy a la competencia|"
     r"plus jamais|je resilie|fermer mon compte|je vais chez un concurrent|"
     r"no vuelvo a comprar|no volvere a comprar|cloturer mon compte|ne plus jamais commander|"
-    r"nie wieder|ich kundige|konto (?:kundigen|schliessen|loschen)|bestelle nie wieder)\b"
+    r"nie wieder|ich kundige|bestelle nie wieder)\b"
 )
 LEGAL = re.compile(
     r"\b(?:lawyer|attorney|solicitor|(?:sue|suing) (?:you|your company|the company|them)|lawsuit|legal action|"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from tandem.core.ids import ConversationId, StaffId
 from tandem.core.text import MAX_ID
-from tandem.routing import service
+from tandem.routing import overrides, service, sla
 from tandem.routing.schemas import (
     AgentOut,
     AgentProfileIn,
@@ -104,7 +104,7 @@ async def dispatch(container: ContainerDep, actor: StaffActor) -> DispatchReport
 async def list_sla(container: ContainerDep, actor: StaffActor) -> list[SlaItem]:
     """Running first- and next-response timers, most urgent first."""
     async with container.uow(write=False) as uow:
-        return await service.list_sla(uow, actor=actor, config=container.routing)
+        return await sla.list_sla(uow, actor=actor, config=container.routing)
 
 
 @router.get("/escalation/calibration", response_model=list[CalibrationRow])
@@ -115,7 +115,7 @@ async def calibration(
 ) -> list[CalibrationRow]:
     """Per locale: sentiment escalations, agents' overrides, and a suggested threshold (supervisors)."""
     async with container.uow(write=False) as uow:
-        return await service.calibration(
+        return await overrides.calibration(
             uow, actor=actor, thresholds=frustration_thresholds(container), days=days
         )
 
@@ -196,6 +196,6 @@ async def override_escalation(
 ) -> None:
     """Mark a sentiment escalation as unnecessary, with a reason (and by default hand back to the bot)."""
     async with container.uow() as uow:
-        await service.override_escalation(
+        await overrides.override_escalation(
             uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data
         )
