@@ -17,11 +17,17 @@ from tandem.conversation.schemas import ConversationCreate, MessageCreate
 from tandem.conversation.state import Owner, Trigger
 from tandem.core.clock import FrozenClock
 from tandem.core.config_file import PolicyFileError
+from tandem.core.errors import PermissionDeniedError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
 from tandem.routing import overrides, sla
 from tandem.routing import service as routing
-from tandem.routing.errors import AgentUnavailableError, NotTransferableError, OverrideNotAllowedError
+from tandem.routing.errors import (
+    AgentUnavailableError,
+    NotTransferableError,
+    OfferNotFoundError,
+    OverrideNotAllowedError,
+)
 from tandem.routing.schemas import AgentProfileIn, EscalateIn, OverrideIn, Presence, TransferIn
 
 ALEX, CHLOE, JONAS, PRIYA = StaffId(3), StaffId(4), StaffId(5), StaffId(6)
@@ -328,3 +334,124 @@ async def test_a_bad_rules_file_stops_the_start_naming_file_and_line(
         PolicyFileError, match=r"rules.yaml:5: rules\[1\].threshold: 7 is out of range; allowed: 0.0 to 1.0"
     ):
         build_container(make_settings(demo_database_url, tmp_path, escalation_rules=rules))
+
+
+async def test_an_offer_cannot_be_accepted_once_a_colleague_has_taken_the_conversation(
+    floor: Container,
+) -> None:
+    await _online(floor, ALEX, PRIYA)
+    cid = await _handoff(floor)
+    async with floor.uow() as uow:
+        await routing.dispatch(uow, config=floor.routing)
+    offered_to = ALEX if await _offers_of(floor, ALEX) else PRIYA
+    colleague = PRIYA if offered_to == ALEX else ALEX
+    async with floor.uow() as uow:  # the colleague answers publicly: that takes the conversation over
+        await conversation_service.post_message(
+            uow, actor=agent(colleague), conversation_id=cid, data=MessageCreate(body="I'm on it")
+        )
+    with pytest.raises(OfferNotFoundError, match="no longer waiting"):
+        async with floor.uow() as uow:
+            await routing.accept_offer(uow, actor=agent(offered_to), conversation_id=cid)
+    assert await _state(floor, cid) == (Owner.HUMAN, colleague)
+
+
+async def test_only_the_holder_or_a_supervisor_moves_a_colleagues_conversation(floor: Container) -> None:
+    await _online(floor, ALEX, PRIYA)
+    cid = await _handoff(floor)
+    async with floor.uow() as uow:
+        await routing.assign(uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid)
+    with pytest.raises(PermissionDeniedError):
+        async with floor.uow() as uow:
+            await routing.assign(uow, actor=agent(PRIYA), config=floor.routing, conversation_id=cid)
+    with pytest.raises(PermissionDeniedError):
+        async with floor.uow() as uow:
+            await routing.transfer(
+                uow,
+                actor=agent(PRIYA),
+                config=floor.routing,
+                conversation_id=cid,
+                data=TransferIn(queue="billing"),
+            )
+    with pytest.raises(PermissionDeniedError):
+        async with floor.uow() as uow:
+            await routing.escalate(
+                uow,
+                actor=agent(PRIYA),
+                config=floor.routing,
+                conversation_id=cid,
+                data=EscalateIn(to="tier2", reason="mine now"),
+            )
+    assert await _state(floor, cid) == (Owner.HUMAN, ALEX)
+    async with floor.uow() as uow:  # a supervisor may
+        await routing.transfer(
+            uow, actor=SUPERVISOR, config=floor.routing, conversation_id=cid, data=TransferIn(staff_id=PRIYA)
+        )
+    assert await _state(floor, cid) == (Owner.HUMAN, PRIYA)
+
+
+async def test_asking_again_after_closing_puts_the_customer_back_in_the_queue(floor: Container) -> None:
+    cid = await _handoff(floor)
+    async with floor.uow() as uow:
+        customer = Actor.customer(
+            cid, (await conversation_service.routing_views(uow, [cid]))[cid].customer_id
+        )  # type: ignore[arg-type]
+        await conversation_service.close(uow, actor=customer, conversation_id=cid)
+        await conversation_service.request_human(uow, actor=customer, conversation_id=cid)
+    await _prepare(floor, cid)
+    async with floor.uow(write=False) as uow:
+        status = await routing.queue_status(uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid)
+    assert status.state == "waiting" and status.position == 1 and status.queue
+
+
+async def test_a_handoff_job_for_a_customer_who_already_left_does_nothing(floor: Container) -> None:
+    async with floor.uow() as uow:
+        started = await conversation_service.start_conversation(
+            uow, actor=None, data=ConversationCreate(first_message=MessageCreate(body="agent please"))
+        )
+        cid = ConversationId(started.conversation.id)
+        await conversation_service.request_human(uow, actor=Actor.bot(), conversation_id=cid)
+        seq = (await conversation_service.episode_messages(uow, cid, include_private=True))[-1].seq
+        await conversation_service.close(uow, actor=Actor.system(), conversation_id=cid)
+    async with floor.uow() as uow:
+        await routing.prepare_handoff(uow, config=floor.routing, crm=floor.crm, conversation_id=cid, seq=seq)
+    assert not [body for _, private, body in await _messages(floor, cid) if private]
+
+
+async def test_going_away_withdraws_offers_without_excluding_the_agent(floor: Container) -> None:
+    await _online(floor, ALEX)
+    cid = await _handoff(floor)
+    async with floor.uow() as uow:
+        await routing.dispatch(uow, config=floor.routing)
+    async with floor.uow() as uow:
+        await routing.set_presence(uow, actor=agent(ALEX), config=floor.routing, presence=Presence.AWAY)
+    assert await _offers_of(floor, ALEX) == []
+    async with floor.uow() as uow:
+        await routing.set_presence(uow, actor=agent(ALEX), config=floor.routing, presence=Presence.ONLINE)
+        await routing.dispatch(uow, config=floor.routing)
+    assert await _offers_of(floor, ALEX) == [cid]
+
+
+async def test_a_transfer_keeps_the_original_trigger_so_the_override_still_applies(floor: Container) -> None:
+    await _online(floor, ALEX)
+    evidence = {
+        "trace": {"escalation": {"rule": "frustration", "evidence": {"score": 0.7}, "threshold": 0.6}}
+    }
+    cid = await _handoff(floor, trigger=Trigger.SENTIMENT, evidence=evidence)
+    async with floor.uow() as uow:
+        await routing.assign(uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid)
+    async with floor.uow() as uow:
+        await routing.transfer(
+            uow,
+            actor=agent(ALEX),
+            config=floor.routing,
+            conversation_id=cid,
+            data=TransferIn(queue="billing"),
+        )
+    await _prepare(floor, cid)
+    async with floor.uow() as uow:
+        packet = await routing.get_packet(uow, actor=agent(ALEX), conversation_id=cid)
+        assert packet.trigger == "sentiment"
+        await overrides.override_escalation(
+            uow, actor=agent(ALEX), conversation_id=cid, data=OverrideIn(reason="fine after all")
+        )
+    assert (await _state(floor, cid))[0] is Owner.BOT

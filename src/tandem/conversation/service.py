@@ -417,6 +417,12 @@ def _stored(uow: UnitOfWork, *, conversation_id: int, state: Owner, message: Mes
         _ask_bot(uow, conversation_id=conversation_id, seq=message.seq)
 
 
+def enqueue_dispatch(uow: UnitOfWork) -> None:
+    """Ask routing for a round after commit. One pending job per second is enough; a per-second key also
+    means a dead-lettered job never blocks the ones after it."""
+    uow.enqueue(DISPATCH_JOB, {}, dedupe_key=f"routing-dispatch:{int(uow.clock.now().timestamp())}")
+
+
 def _ask_bot(uow: UnitOfWork, *, conversation_id: int, seq: int) -> None:
     uow.enqueue(
         BOT_TURN_JOB,
@@ -504,7 +510,12 @@ async def assign(
     if target not in names:
         raise InvalidInputError(f"No staff account with id {target}.")
     conversation = await _lock(uow, conversation_id)
-    if target != caller and caller is not None:
+    with_colleague = Owner(conversation.state) is Owner.HUMAN and conversation.assignee_id not in (
+        None,
+        caller,
+    )
+    if caller is not None and (target != caller or with_colleague):
+        # giving a conversation away, or taking one a colleague has: the holder (a transfer) or a supervisor
         holder = transfer and conversation.assignee_id == caller and Owner(conversation.state) is Owner.HUMAN
         if not holder:
             actor.require_staff(Role.SUPERVISOR)
@@ -547,8 +558,10 @@ async def requeue(
 ) -> ConversationOut:
     """A person sends the conversation back to a queue: up to Tier 2 or a supervisor, or to another skill.
     The routing domain picks the queue; this records the transition and tells the customer."""
-    actor.require_staff()
+    caller = actor.require_staff()
     conversation = await _lock(uow, conversation_id)
+    if caller is not None and conversation.assignee_id not in (None, caller):
+        actor.require_staff(Role.SUPERVISOR)  # only the person who has it, or a supervisor
     await _transition(
         uow,
         conversation,
@@ -676,6 +689,23 @@ async def routing_views(uow: UnitOfWork, conversation_ids: list[int]) -> dict[in
     return {row.id: RoutingView(**{**row._asdict(), "state": Owner(row.state)}) for row in rows}
 
 
+async def lock_for_routing(uow: UnitOfWork, conversation_id: int) -> RoutingView:
+    """Lock the conversation row (always before routing's own rows: one lock order, no deadlocks) and
+    return what routing needs to decide."""
+    row = await _lock(uow, conversation_id)
+    return RoutingView(
+        id=row.id,
+        state=Owner(row.state),
+        episode=row.episode,
+        locale=row.locale,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        assignee_id=row.assignee_id,
+        tier=row.tier,
+        state_changed_at=row.state_changed_at,
+    )
+
+
 async def waiting_conversation_ids(uow: UnitOfWork) -> list[int]:
     return await repository.ids_in_state(uow.session, Owner.WAITING.value)
 
@@ -685,13 +715,13 @@ async def assigned_loads(uow: UnitOfWork) -> dict[int, int]:
     return await repository.assigned_counts(uow.session, Owner.HUMAN.value)
 
 
-async def latest_escalation(uow: UnitOfWork, conversation_id: int) -> EventOut | None:
-    """The newest event that sent this conversation to the queue (request_human or requeue)."""
-    row = await repository.latest_event(
-        uow.session,
-        conversation_id=conversation_id,
-        types=[Transition.REQUEST_HUMAN.value, Transition.REQUEUE.value],
-    )
+async def latest_escalation(
+    uow: UnitOfWork, conversation_id: int, *, include_requeues: bool = True
+) -> EventOut | None:
+    """The newest event that sent this conversation to the queue: a handoff (request_human), or also a
+    person sending it back to a queue (requeue)."""
+    types = [Transition.REQUEST_HUMAN.value] + ([Transition.REQUEUE.value] if include_requeues else [])
+    row = await repository.latest_event(uow.session, conversation_id=conversation_id, types=types)
     return EventOut.model_validate(row) if row is not None else None
 
 
@@ -932,7 +962,7 @@ async def _transition(
             dedupe_key=f"handoff:{conversation.id}:{message.seq}",
         )
     elif before in (Owner.WAITING, Owner.HUMAN):
-        uow.enqueue(DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+        enqueue_dispatch(uow)
     observability.TRANSITIONS.labels(after.value).inc()
     uow.emit(
         OwnershipChanged(

@@ -84,6 +84,14 @@ class RoutingConfig(_Strict):
             raise ValueError(f"queue names must be unique; repeated: {', '.join(duplicated)}")
         if sum(queue.fallback for queue in self.queues) > 1:
             raise ValueError("only one queue may be the fallback")
+        unknown = sorted(
+            {q.skill for q in self.queues if q.skill and self.skills and q.skill not in self.skills}
+        )
+        if unknown:
+            raise ValueError(
+                f"queues name skills that 'skills' does not define: {', '.join(unknown)}; "
+                f"defined: {', '.join(sorted(self.skills))}"
+            )
         return self
 
     @property

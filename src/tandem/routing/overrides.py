@@ -30,7 +30,8 @@ async def override_escalation(
     calibration; by default the conversation goes back to the bot, whose frustration rule then waits until
     the customer calms down before it fires again (hysteresis)."""
     staff_id = require_person(actor)
-    escalation = await conversation_service.latest_escalation(uow, conversation_id)
+    view = await conversation_service.lock_for_routing(uow, conversation_id)
+    escalation = await conversation_service.latest_escalation(uow, conversation_id, include_requeues=False)
     if escalation is None:
         await conversation_service.get_outcome(uow, actor=actor, conversation_id=conversation_id)  # 404 first
         raise OverrideNotAllowedError(
@@ -46,8 +47,6 @@ async def override_escalation(
     trace = escalation.data.get("trace") or {}
     found = trace.get("escalation") or {}
     evidence = found.get("evidence") or {}
-    views = await conversation_service.routing_views(uow, [conversation_id])
-    view = views[conversation_id]
     customer_text = await _message_text(uow, conversation_id, escalation.data.get("seq"))
     uow.session.add(
         EscalationOverride(

@@ -34,16 +34,32 @@ async def ensure_profiles(session: AsyncSession, *, dialect: str, rows: list[dic
     await session.execute(module.insert(AgentProfile).values(rows).on_conflict_do_nothing())
 
 
+async def lock_profile(session: AsyncSession, staff_id: int) -> AgentProfile | None:
+    statement = select(AgentProfile).where(AgentProfile.staff_id == staff_id).with_for_update()
+    return await session.scalar(statement)
+
+
 async def get_profile(session: AsyncSession, staff_id: int) -> AgentProfile | None:
     return await session.get(AgentProfile, staff_id)
 
 
-async def open_entries(session: AsyncSession, *, limit: int = 20_000) -> list[QueueEntry]:
+async def open_entries(
+    session: AsyncSession, *, queue: str | None = None, limit: int = 20_000
+) -> list[QueueEntry]:
     statement = (
         select(QueueEntry)
         .where(QueueEntry.status.in_(OPEN))
         .order_by(QueueEntry.enqueued_at, QueueEntry.id)
         .limit(limit)
+    )
+    if queue is not None:
+        statement = statement.where(QueueEntry.queue == queue)
+    return list((await session.scalars(statement)).all())
+
+
+async def open_entries_of(session: AsyncSession, conversation_id: int) -> list[QueueEntry]:
+    statement = select(QueueEntry).where(
+        QueueEntry.conversation_id == conversation_id, QueueEntry.status.in_(OPEN)
     )
     return list((await session.scalars(statement)).all())
 
@@ -126,6 +142,19 @@ async def insert_breach(session: AsyncSession, *, dialect: str, values: dict[str
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(SlaBreach).values(**values).on_conflict_do_nothing().returning(SlaBreach.id)
     return (await session.execute(statement)).first() is not None
+
+
+async def breach_keys(
+    session: AsyncSession, conversation_ids: Sequence[int]
+) -> set[tuple[int, str, datetime]]:
+    if not conversation_ids:
+        return set()
+    statement = select(SlaBreach.conversation_id, SlaBreach.kind, SlaBreach.started_at).where(
+        SlaBreach.conversation_id.in_(list(set(conversation_ids)))
+    )
+    return {
+        (row.conversation_id, row.kind, row.started_at) for row in (await session.execute(statement)).all()
+    }
 
 
 async def breaches_since(session: AsyncSession, since: datetime) -> list[SlaBreach]:

@@ -15,7 +15,7 @@ Every function takes the caller's unit of work and never commits.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -33,7 +33,7 @@ from tandem.core.uow import UnitOfWork
 from tandem.customers import service as customers_service
 from tandem.customers.crm import CrmConnector
 from tandem.routing import repository
-from tandem.routing.config import RoutingConfig
+from tandem.routing.config import QueueConfig, RoutingConfig
 from tandem.routing.engine import AgentSlot, Router, WaitingItem
 from tandem.routing.errors import (
     AgentUnavailableError,
@@ -71,21 +71,25 @@ def staff_channel(staff_id: int) -> str:
 async def prepare_handoff(
     uow: UnitOfWork, *, config: RoutingConfig, crm: CrmConnector | None, conversation_id: int, seq: int
 ) -> None:
-    """Runs once per move to the queue (``seq`` is the transition notice's). Safe to retry: the packet's
-    source and the note's client id are derived from it."""
+    """Runs once per move to the queue (``seq`` is the transition notice's, or a negative stamp for a move
+    without one). Safe to retry: the packet's source and the notes' client ids derive from it."""
     source = f"{HANDOFF_NOTE_PREFIX}{conversation_id}:{seq}"
-    views = await conversation_service.routing_views(uow, [conversation_id])
-    view = views.get(conversation_id)
-    if view is None:
-        return  # deleted (erasure) before the job ran
+    try:
+        view = await conversation_service.lock_for_routing(uow, conversation_id)
+    except ConversationNotFoundError:
+        return  # erased before the job ran
+    if view.state not in (Owner.WAITING, Owner.HUMAN):
+        return  # the customer left, or it went back to the bot: nobody needs a packet now
     escalation = await conversation_service.latest_escalation(uow, conversation_id)
     data = dict(escalation.data) if escalation else {}
     previous = await repository.latest_packet(uow.session, conversation_id)
+    if previous is not None and previous.episode != view.episode:
+        previous = None
     existing = await repository.packet_by_source(uow.session, source)
     requeued = escalation is not None and escalation.type == Transition.REQUEUE.value
     if existing is not None:
         body = existing.packet  # a retry: the packet and its note are already stored
-    elif requeued and previous is not None and previous.episode == view.episode:
+    elif requeued and previous is not None:
         body = carry_over(
             previous.packet,
             transfer={
@@ -98,7 +102,12 @@ async def prepare_handoff(
         )
     else:
         body = await _new_packet(uow, crm=crm, view=view, escalation_data=data, escalation=escalation)
-    trigger = str(escalation.trigger) if escalation and escalation.trigger else None
+    # A requeue keeps the reason the customer first came to a person (priority, Tier-2 rules, overrides).
+    trigger = (
+        previous.trigger
+        if requeued and previous is not None
+        else (str(escalation.trigger) if escalation and escalation.trigger else None)
+    )
     tier, skill = _needs(config, data=data, trigger=trigger, packet=body)
     queue = (
         config.queue(data["queue"])
@@ -127,31 +136,64 @@ async def prepare_handoff(
         )
     if view.state is not Owner.WAITING:
         return  # someone took it before this job ran: they still get the packet
-    if await repository.open_entry(uow.session, conversation_id) is None:
-        priority = _priority(config, trigger=trigger, packet=body, tier=tier)
-        requirement_tier, requirement_skill, language = config.requirements(
-            queue, tier=tier, language=language_of(view.locale)
-        )
-        uow.session.add(
-            QueueEntry(
-                conversation_id=conversation_id,
-                episode=view.episode,
-                queue=queue.name,
-                tier=requirement_tier,
-                skill=requirement_skill,
-                language=language,
-                priority=priority,
-                status="waiting",
-                trigger=trigger,
-                enqueued_at=uow.clock.now(),
-                excluded=[],
-            )
-        )
-        await uow.session.flush()
+    await _enqueue(
+        uow,
+        config=config,
+        view=view,
+        queue=queue,
+        tier=tier,
+        trigger=trigger,
+        priority=_priority(config, trigger=trigger, packet=body, tier=tier),
+        since=escalation.created_at if escalation else None,
+    )
     await _tell_customer_where(
         uow, config=config, conversation_id=conversation_id, locale=view.locale, seq=seq
     )
     uow.publish(ROUTING_CHANNEL, {"kind": "queued", "conversation_id": conversation_id, "queue": queue.name})
+
+
+async def _enqueue(
+    uow: UnitOfWork,
+    *,
+    config: RoutingConfig,
+    view: conversation_service.RoutingView,
+    queue: QueueConfig,
+    tier: int,
+    trigger: str | None,
+    priority: int,
+    since: datetime | None,
+) -> None:
+    """One open entry per conversation: entries of earlier episodes are closed; an entry older than this
+    move (a transfer while waiting) is replaced, keeping the customer's follow-up address; a retry finds
+    its own entry and changes nothing."""
+    now = uow.clock.now()
+    follow_up: str | None = None
+    for entry in await repository.open_entries_of(uow.session, view.id):
+        if entry.episode == view.episode and (since is None or entry.enqueued_at >= since):
+            return
+        follow_up = follow_up or entry.follow_up_email
+        entry.status = "closed"
+        entry.closed_at = now
+    requirement_tier, requirement_skill, language = config.requirements(
+        queue, tier=tier, language=language_of(view.locale)
+    )
+    uow.session.add(
+        QueueEntry(
+            conversation_id=view.id,
+            episode=view.episode,
+            queue=queue.name,
+            tier=requirement_tier,
+            skill=requirement_skill,
+            language=language,
+            priority=priority,
+            status="waiting",
+            trigger=trigger,
+            enqueued_at=now,
+            excluded=[],
+            follow_up_email=follow_up,
+        )
+    )
+    await uow.session.flush()
 
 
 async def _new_packet(
@@ -283,9 +325,13 @@ async def dispatch(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
     router = Router(policy=config.engine_policy())
     router.add_agents(await _agent_slots(uow, config))
     by_id = {entry.conversation_id: entry for entry in waiting}
-    for decision in router.plan([_item(entry) for entry in waiting], now.timestamp()):
+    items = [_item(entry, config=config, now=now) for entry in waiting]
+    for decision in router.plan(items, now.timestamp()):
         entry = by_id[decision.conversation_id]
         if config.auto_accept:
+            view = await conversation_service.lock_for_routing(uow, entry.conversation_id)
+            if view.state is not Owner.WAITING or view.episode != entry.episode:
+                continue  # it left the queue since the read above; the next round closes the entry
             await _assign_entry(uow, entry, staff_id=StaffId(decision.staff_id), actor=Actor.system())
             report.assigned += 1
         else:
@@ -308,17 +354,22 @@ async def _recover_orphans(uow: UnitOfWork, queued: set[int]) -> int:
     views = await conversation_service.routing_views(uow, candidates)
     cutoff = uow.clock.now() - RECOVER_AFTER
     missing = [cid for cid, view in views.items() if view.state_changed_at <= cutoff]
-    stamp = -int(uow.clock.now().timestamp() * 1000)  # negative: never a message seq, new per recovery
     for conversation_id in missing:
+        # one recovery per waiting period (the key holds when it started waiting), never one per tick
+        stamp = -int(views[conversation_id].state_changed_at.timestamp() * 1000)
         uow.enqueue(
             conversation_service.HANDOFF_JOB,
             {"conversation_id": conversation_id, "seq": stamp},
-            dedupe_key=f"handoff:{conversation_id}:{stamp}",
+            dedupe_key=f"handoff-recover:{conversation_id}:{stamp}",
         )
     return len(missing)
 
 
-def _item(entry: QueueEntry) -> WaitingItem:
+def _item(entry: QueueEntry, *, config: RoutingConfig, now: datetime) -> WaitingItem:
+    """The engine's view of an entry. Agents who let an offer lapse are skipped, until the wait passes the
+    overflow time: then anyone who can take it may, rather than nobody."""
+    waited = (now - entry.enqueued_at).total_seconds()
+    overflowed = config.overflow_seconds is not None and waited >= config.overflow_seconds
     return WaitingItem(
         conversation_id=entry.conversation_id,
         tier=entry.tier,
@@ -326,7 +377,7 @@ def _item(entry: QueueEntry) -> WaitingItem:
         language=entry.language,
         priority=entry.priority,
         enqueued_at=entry.enqueued_at.timestamp(),
-        excluded=frozenset(entry.excluded or ()),
+        excluded=frozenset() if overflowed else frozenset(entry.excluded or ()),
     )
 
 
@@ -392,6 +443,7 @@ async def _profiles(uow: UnitOfWork, config: RoutingConfig) -> dict[int, AgentPr
 
 
 async def _offer(uow: UnitOfWork, entry: QueueEntry, *, staff_id: int, config: RoutingConfig) -> None:
+    await conversation_service.lock_for_routing(uow, entry.conversation_id)  # lock order: conversation first
     now = uow.clock.now()
     entry.status = "offered"
     entry.offered_to = staff_id
@@ -422,10 +474,13 @@ async def _offer(uow: UnitOfWork, entry: QueueEntry, *, staff_id: int, config: R
 
 
 async def _lapse(uow: UnitOfWork, entry: QueueEntry, *, reason: str) -> None:
-    """An offer ignored or declined: back to waiting, never offered to that agent again."""
+    """An offer ignored, declined or withdrawn (the agent went away): back to waiting. Whoever ignored or
+    declined it is not offered it again (until the overflow time); going away excludes nobody."""
+    await conversation_service.lock_for_routing(uow, entry.conversation_id)  # lock order: conversation first
     staff_id = entry.offered_to
     entry.status = "waiting"
-    entry.excluded = sorted({*(entry.excluded or []), *([staff_id] if staff_id else [])})
+    if staff_id and reason in ("offer_expired", "offer_declined"):
+        entry.excluded = sorted({*(entry.excluded or []), staff_id})
     entry.offered_to = None
     entry.offered_at = None
     entry.offer_expires_at = None
@@ -464,13 +519,17 @@ async def list_offers(uow: UnitOfWork, *, actor: Actor) -> list[OfferOut]:
 
 async def accept_offer(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> None:
     staff_id = require_person(actor)
+    view = await conversation_service.lock_for_routing(uow, conversation_id)
     entry = await repository.open_entry(uow.session, conversation_id, lock=True)
     if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
         raise OfferNotFoundError(
             "This conversation is not offered to you (the offer may have expired and gone to a colleague)."
         )
+    if view.state is not Owner.WAITING or view.episode != entry.episode:
+        entry.status = "closed"
+        entry.closed_at = uow.clock.now()
+        raise OfferNotFoundError("This conversation is no longer waiting for a person.")
     if entry.offer_expires_at is not None and entry.offer_expires_at <= uow.clock.now():
-        await _lapse(uow, entry, reason="offer_expired")
         raise OfferNotFoundError("This offer expired; the conversation is going to a colleague.")
     await _assign_entry(uow, entry, staff_id=staff_id, actor=actor)
 
@@ -479,11 +538,12 @@ async def decline_offer(
     uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, reason: str | None = None
 ) -> None:
     staff_id = require_person(actor)
+    await conversation_service.lock_for_routing(uow, conversation_id)
     entry = await repository.open_entry(uow.session, conversation_id, lock=True)
     if entry is None or entry.status != "offered" or entry.offered_to != staff_id:
         raise OfferNotFoundError("This conversation is not offered to you.")
     await _lapse(uow, entry, reason="offer_declined")
-    uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+    conversation_service.enqueue_dispatch(uow)
 
 
 async def assign(
@@ -502,6 +562,7 @@ async def assign(
         raise InvalidInputError("Say which staff member takes the conversation (staff_id).")
     if target != caller:
         actor.require_staff(Role.SUPERVISOR)
+    await conversation_service.lock_for_routing(uow, conversation_id)  # lock order: conversation first
     await _require_available(
         uow, config=config, staff_id=target, actor=actor, conversation_id=conversation_id
     )
@@ -522,6 +583,7 @@ async def _require_available(
         raise InvalidInputError(f"No active staff account with id {staff_id}.")
     if staff_id == actor.staff_id and actor.role is not None and actor.role.rank >= Role.SUPERVISOR.rank:
         return
+    await repository.lock_profile(uow.session, staff_id)  # two assignments cannot both take the last slot
     names = await accounts_service.get_staff_names(uow, {staff_id})
     name = names.get(staff_id, f"Staff {staff_id}")
     if profile.presence != Presence.ONLINE.value:
@@ -637,10 +699,6 @@ async def _requeue(
     reason: str,
 ) -> None:
     if view.state is Owner.WAITING:
-        entry = await repository.open_entry(uow.session, view.id, lock=True)
-        if entry is not None:
-            entry.status = "closed"
-            entry.closed_at = uow.clock.now()
         # Still waiting: no ownership change, only a new entry (the job carries the packet over).
         await conversation_service.record_event(
             uow,
@@ -668,10 +726,7 @@ async def _requeue(
 
 
 async def _transferable(uow: UnitOfWork, conversation_id: int) -> conversation_service.RoutingView:
-    views = await conversation_service.routing_views(uow, [conversation_id])
-    view = views.get(conversation_id)
-    if view is None:
-        raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
+    view = await conversation_service.lock_for_routing(uow, conversation_id)
     if view.state is Owner.RESOLVED:
         raise NotTransferableError(
             "This conversation is closed; reopen it before transferring it.", state=view.state.value
@@ -747,7 +802,7 @@ async def set_presence(
         if presence is not Presence.ONLINE:
             for entry in await repository.offers_for(uow.session, target):
                 await _lapse(uow, entry, reason="offer_withdrawn")
-        uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+        conversation_service.enqueue_dispatch(uow)
         uow.publish(ROUTING_CHANNEL, {"kind": "presence", "staff_id": target, "presence": presence.value})
     await uow.session.flush()
     return (await _agents_out(uow, config, only={target}))[0]
@@ -766,7 +821,7 @@ async def update_profile(
     profile.languages = sorted(set(data.languages))
     profile.capacity = data.capacity
     await uow.session.flush()
-    uow.enqueue(conversation_service.DISPATCH_JOB, {}, dedupe_key="routing-dispatch")
+    conversation_service.enqueue_dispatch(uow)
     return (await _agents_out(uow, config, only={staff_id}))[0]
 
 
@@ -848,15 +903,19 @@ async def _status(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: in
     if view is None:
         raise ConversationNotFoundError(f"No conversation with id {conversation_id}.")
     entry = await repository.open_entry(uow.session, conversation_id)
-    if view.state is not Owner.WAITING or entry is None:
+    if view.state is not Owner.WAITING or entry is None or entry.episode != view.episode:
         return QueueStatus(conversation_id=conversation_id, state=view.state.value)
     now = uow.clock.now()
     policy = config.engine_policy()
-    same_queue = [e for e in await repository.open_entries(uow.session) if e.queue == entry.queue]
+    same_queue = await repository.open_entries(uow.session, queue=entry.queue)
     router = Router(policy=policy)
-    ordered = router.order([_item(e) for e in same_queue], now.timestamp())
-    position = next(i for i, item in enumerate(ordered, start=1) if item.conversation_id == conversation_id)
-    tier, skill, language, _ = policy.effective(_item(entry), now.timestamp())
+    ordered = router.order([_item(e, config=config, now=now) for e in same_queue], now.timestamp())
+    position = next(
+        (i for i, item in enumerate(ordered, start=1) if item.conversation_id == conversation_id), None
+    )
+    if position is None:  # assigned between the two reads
+        return QueueStatus(conversation_id=conversation_id, state=view.state.value)
+    tier, skill, language, _ = policy.effective(_item(entry, config=config, now=now), now.timestamp())
     agents = [a for a in await _agent_slots(uow, config) if a.can_take(tier, skill, language)]
     slots = sum(agent.capacity for agent in agents)
     expected = None

@@ -66,9 +66,11 @@ async def check_sla(uow: UnitOfWork, *, config: RoutingConfig) -> int:
     """Record each breach once, as a conversation event and a live notice to supervisors."""
     now = uow.clock.now()
     breached = 0
-    for timer in await sla_timers(uow, config=config):
-        if timer.due_at > now:
-            continue
+    late = [timer for timer in await sla_timers(uow, config=config) if timer.due_at <= now]
+    known = await repository.breach_keys(uow.session, [timer.conversation_id for timer in late])
+    for timer in late:
+        if (timer.conversation_id, timer.kind, timer.started_at) in known:
+            continue  # recorded at an earlier tick
         values = {
             "conversation_id": timer.conversation_id,
             "kind": timer.kind,
