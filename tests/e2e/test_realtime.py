@@ -233,3 +233,18 @@ async def test_a_cursor_ahead_of_the_server_is_reset_and_flagged(live_server: Li
             )
             frames = await _receive_until(ws, lambda f: f.get("message", {}).get("body") == "next")
         assert frames[-1]["message"]["seq"] == hello["after_seq"] + 1
+
+
+async def test_a_waiting_customer_hears_their_place_in_the_queue_live(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        cid, token = await start_conversation(client)
+        async with websockets.connect(live_server.live_url(cid, token)) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            await client.post(f"/api/v1/conversations/{cid}/handoff", headers=bearer(token))
+            nobody = await _receive_until(ws, lambda f: f["type"] == "queue")
+            assert nobody[-1]["queue"] == {"position": 1, "expected_wait_seconds": None, "agents_online": 0}
+            await staff_token(client, "priya@tandem.example")  # comes online: a new round tells the customer
+            frames = await _receive_until(
+                ws, lambda f: f["type"] == "queue" and f["queue"]["agents_online"] > 0
+            )
+        assert frames[-1]["queue"]["position"] == 1 and frames[-1]["queue"]["expected_wait_seconds"] == 30.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -310,3 +310,22 @@ async def escalation_counts(session: AsyncSession, *, trigger: str, since: datet
         .group_by(Conversation.locale)
     )
     return [(str(locale), int(count)) for locale, count in (await session.execute(statement)).all()]
+
+
+async def handled_spans(
+    session: AsyncSession, *, since: datetime, limit: int
+) -> list[tuple[datetime, datetime]]:
+    o = ConversationOutcome
+    statement = (
+        select(o.first_human_at, o.resolved_at)
+        .where(
+            o.started_at >= since - timedelta(days=1),  # the started_at index bounds the scan
+            o.resolved_by == "human",
+            o.first_human_at.is_not(None),
+            o.resolved_at >= since,
+        )
+        .order_by(o.resolved_at.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(statement)).all()
+    return [(joined, resolved) for joined, resolved in rows if joined is not None and resolved is not None]

@@ -1030,6 +1030,13 @@ async def conversation_ids_in(uow: UnitOfWork, states: list[Owner]) -> list[int]
     return ids
 
 
+async def recent_handle_seconds(uow: UnitOfWork, *, since: datetime, limit: int = 500) -> list[float]:
+    """Seconds from the first person joining to resolution, for conversations people resolved since
+    ``since`` (newest first, at most ``limit``)."""
+    rows = await repository.handled_spans(uow.session, since=since, limit=limit)
+    return [max(0.0, (resolved - joined).total_seconds()) for joined, resolved in rows]
+
+
 async def escalations_by_locale(uow: UnitOfWork, *, trigger: str, since: datetime) -> dict[str, int]:
     """Handoffs with this trigger since ``since``, per language of the conversation."""
     counts: dict[str, int] = {}

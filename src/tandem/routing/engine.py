@@ -174,3 +174,20 @@ def eligible(agent: AgentSlot, item: WaitingItem, policy: RoutingPolicy, now: fl
     """The definition the engine implements, spelled out for tests and for explaining a decision."""
     tier, skill, language, _ = policy.effective(item, now)
     return agent.has_room and agent.staff_id not in item.excluded and agent.can_take(tier, skill, language)
+
+
+def expected_wait_seconds(
+    position: int, agents: list[AgentSlot], *, handle_seconds: float, pickup_seconds: float = 30.0
+) -> float | None:
+    """How long the conversation at ``position`` (1 = next) will probably wait, given the agents who could
+    take it: None when nobody could. Free slots take the first conversations at once (after the time to
+    pick up an offer); after that a slot frees every ``handle_seconds / slots`` seconds on average."""
+    online = [agent for agent in agents if agent.online]
+    if not online:
+        return None
+    free = sum(max(0, agent.capacity - agent.load) for agent in online)
+    slots = sum(agent.capacity for agent in online)
+    ahead = max(0, position - free)
+    if ahead == 0:
+        return pickup_seconds
+    return round(handle_seconds * ahead / max(1, slots) + pickup_seconds, 1)

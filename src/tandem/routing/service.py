@@ -15,6 +15,7 @@ Every function takes the caller's unit of work and never commits.
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ from tandem.customers import service as customers_service
 from tandem.customers.crm import CrmConnector
 from tandem.routing import repository
 from tandem.routing.config import QueueConfig, RoutingConfig
-from tandem.routing.engine import AgentSlot, Router, WaitingItem
+from tandem.routing.engine import AgentSlot, Router, WaitingItem, expected_wait_seconds
 from tandem.routing.errors import (
     AgentUnavailableError,
     NotTransferableError,
@@ -299,7 +300,9 @@ async def _tell_customer_where(
 # --- dispatch -------------------------------------------------------------------------------------------
 
 
-async def dispatch(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
+async def dispatch(uow: UnitOfWork, *, config: RoutingConfig, announce: bool = True) -> DispatchReport:
+    """One routing round. Waiting customers are told their new place when something changed (or always,
+    with ``announce``: after a handoff or a freed slot)."""
     report = DispatchReport()
     await repository.lock_dispatch(uow.session, uow.dialect)
     now = uow.clock.now()
@@ -322,6 +325,16 @@ async def dispatch(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
     waiting = [entry for entry in live if entry.status == "waiting"]
     if not waiting:
         return report
+    await _offer_round(uow, config=config, report=report, waiting=waiting)
+    if announce or report.offered or report.assigned or report.expired or report.closed:
+        await _announce_positions(uow, config=config, entries=live)  # offered ones are still waiting too
+    return report
+
+
+async def _offer_round(
+    uow: UnitOfWork, *, config: RoutingConfig, report: DispatchReport, waiting: list[QueueEntry]
+) -> DispatchReport:
+    now = uow.clock.now()
     router = Router(policy=config.engine_policy())
     router.add_agents(await _agent_slots(uow, config))
     by_id = {entry.conversation_id: entry for entry in waiting}
@@ -341,6 +354,48 @@ async def dispatch(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
 
 
 RECOVER_AFTER = timedelta(seconds=60)
+HANDLE_TIME_WINDOW = timedelta(days=7)
+HANDLE_TIME_SAMPLES = 20  # fewer recent conversations than this: the configured average is better
+
+
+async def _handle_seconds(uow: UnitOfWork, config: RoutingConfig) -> float:
+    """The median time people took on recent conversations (first person joined → resolved), or the
+    configured average until there are enough of them."""
+    samples = await conversation_service.recent_handle_seconds(
+        uow, since=uow.clock.now() - HANDLE_TIME_WINDOW
+    )
+    if len(samples) < HANDLE_TIME_SAMPLES:
+        return config.average_handle_seconds
+    return statistics.median(samples)
+
+
+async def _announce_positions(uow: UnitOfWork, *, config: RoutingConfig, entries: list[QueueEntry]) -> None:
+    """Tell every waiting customer their current place and expected wait, live (the widget shows it)."""
+    if not entries:
+        return
+    now = uow.clock.now()
+    policy = config.engine_policy()
+    agents = await _agent_slots(uow, config)
+    handle = await _handle_seconds(uow, config)
+    by_queue: dict[str, list[QueueEntry]] = {}
+    for entry in entries:
+        by_queue.setdefault(entry.queue, []).append(entry)
+    for members in by_queue.values():
+        items = Router(policy=policy).order(
+            [_item(e, config=config, now=now) for e in members], now.timestamp()
+        )
+        for position, item in enumerate(items, start=1):
+            tier, skill, language, _ = policy.effective(item, now.timestamp())
+            able = [agent for agent in agents if agent.can_take(tier, skill, language)]
+            status = {
+                "position": position,
+                "expected_wait_seconds": expected_wait_seconds(position, able, handle_seconds=handle),
+                "agents_online": len(able),
+            }
+            uow.publish(
+                conversation_service.conversation_channel(item.conversation_id),
+                {"kind": "queue", "status": status},
+            )
 
 
 async def _recover_orphans(uow: UnitOfWork, queued: set[int]) -> int:
@@ -917,15 +972,7 @@ async def _status(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: in
         return QueueStatus(conversation_id=conversation_id, state=view.state.value)
     tier, skill, language, _ = policy.effective(_item(entry, config=config, now=now), now.timestamp())
     agents = [a for a in await _agent_slots(uow, config) if a.can_take(tier, skill, language)]
-    slots = sum(agent.capacity for agent in agents)
-    expected = None
-    if agents:
-        # conversations ahead share the eligible agents' slots, each freeing after an average handle time
-        free_now = sum(max(0, agent.capacity - agent.load) for agent in agents)
-        ahead = max(0, position - free_now)
-        expected = round(
-            config.average_handle_seconds * ahead / max(1, slots) + (30.0 if ahead == 0 else 0.0), 1
-        )
+    expected = expected_wait_seconds(position, agents, handle_seconds=await _handle_seconds(uow, config))
     return QueueStatus(
         conversation_id=conversation_id,
         state=view.state.value,

@@ -117,6 +117,6 @@ async def list_sla(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -> l
 
 async def tick(uow: UnitOfWork, *, config: RoutingConfig) -> DispatchReport:
     """The ticker's work: offers that lapsed, waiting conversations, then SLA timers."""
-    report = await dispatch(uow, config=config)
+    report = await dispatch(uow, config=config, announce=False)
     await check_sla(uow, config=config)
     return report

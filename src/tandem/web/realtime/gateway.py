@@ -159,6 +159,9 @@ class LiveSession:
                 return
             if signal.get("kind") == "message":
                 await self._deliver(signal["message"])
+            elif signal.get("kind") == "queue":
+                # live place in the queue; not part of the transcript (GET .../queue after a reconnect)
+                await self._send({"type": "queue", "queue": signal["status"]})
 
     async def _still_allowed(self) -> bool:
         """A logged-out, expired or deactivated token ends the socket within seconds, not at reconnect."""
