@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     )
     job_workers: int = Field(default=2, ge=0, le=64, description="In-process job workers (0: none).")
     outbox_sweep_seconds: float = Field(default=5.0, gt=0)
+    widget_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='Pages allowed to embed the chat widget (CORS), JSON, e.g. ["https://shop.example.com"].',
+    )
     routing_tick_seconds: float = Field(
         default=2.0,
         gt=0,

@@ -195,8 +195,10 @@ class OutcomeOut(BaseModel):
     first_human_at: datetime | None
     resolved_at: datetime | None
     reopen_count: int
+    waited_seconds: float | None = Field(default=None, description="Time spent waiting for a person, in all.")
     csat: int | None
     nps: int | None
+    rating_comment: str | None = None
 
 
 class ConversationPage(BaseModel):

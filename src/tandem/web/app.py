@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from tandem import __version__
 from tandem.bootstrap import Container, build_container
 from tandem.settings import Settings, load_settings
+from tandem.web import ui
 from tandem.web.errors import install_error_handlers
 from tandem.web.middleware import RequestContextMiddleware
 from tandem.web.realtime import gateway
@@ -43,7 +47,17 @@ def create_app(
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=container.settings.max_body_bytes)
+    # The widget runs on the shop's own pages and calls us with a bearer token, never a cookie.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=container.settings.widget_origins,
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["authorization", "content-type"],
+        allow_credentials=False,
+    )
     for module in (system, auth, conversations, customers, routing):
         app.include_router(module.router)
     app.include_router(gateway.router)
+    # The chat widget is plain files in the package: nothing is fetched from a CDN.
+    app.mount("/static", StaticFiles(directory=Path(ui.__file__).parent / "static"), name="static")
     return app

@@ -14,7 +14,7 @@ from tandem.core import migrate
 from tandem.core.errors import PermissionDeniedError
 from tandem.core.observability import REGISTRY
 from tandem.web.deps import ContainerDep, Credentials
-from tandem.web.ui.pages import landing_page
+from tandem.web.ui.pages import demo_store_page, landing_page
 
 router = APIRouter(tags=["system"])
 
@@ -66,3 +66,9 @@ async def metrics(request: Request, container: ContainerDep, credentials: Creden
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def landing(container: ContainerDep) -> HTMLResponse:
     return HTMLResponse(landing_page(demo=container.settings.demo, database=container.database.dialect))
+
+
+@router.get("/demo/store", response_class=HTMLResponse, include_in_schema=False)
+async def demo_store(lang: str = "en") -> HTMLResponse:
+    """The demo shop front with the chat widget, in en, es, fr or de."""
+    return HTMLResponse(demo_store_page(locale=lang))

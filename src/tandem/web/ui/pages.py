@@ -23,8 +23,62 @@ code{{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}}</style></head>
 <p>Customer service where an AI front line and human agents work as one team.</p>
 {demo_note}
 <ul>
+<li><a href="/demo/store">Demo shop with the chat widget</a></li>
 <li><a href="/docs">API reference (OpenAPI)</a></li>
 <li><a href="/readyz">Readiness</a> · <a href="/metrics">Metrics</a></li>
 </ul>
 <p><small>Version {escape(__version__)} · database: {escape(database)}</small></p>
+</body></html>"""
+
+
+STORE_LOCALES = ("en", "es", "fr", "de")
+_STORE_TEXT = {
+    "en": (
+        "Handwoven throws, lamps and linen for slow evenings.",
+        "New this week",
+        "Free returns within 90 days.",
+    ),
+    "es": (
+        "Mantas tejidas a mano, lámparas y lino para tardes tranquilas.",
+        "Novedades",
+        "Devoluciones gratis en 90 días.",
+    ),
+    "fr": (
+        "Plaids tissés main, lampes et linge pour les soirées douces.",
+        "Nouveautés",
+        "Retours gratuits sous 90 jours.",
+    ),
+    "de": (
+        "Handgewebte Decken, Lampen und Leinen für ruhige Abende.",
+        "Neu diese Woche",
+        "Kostenlose Rücksendung in 90 Tagen.",
+    ),
+}
+_PRODUCTS = (
+    ("Harbour wool throw", "89.00"),
+    ("Amber glass lantern", "54.00"),
+    ("Flax linen napkins (4)", "32.00"),
+)
+
+
+def demo_store_page(*, locale: str) -> str:
+    """The demo shop front: what a customer of Loom & Lantern sees, with the chat widget embedded by the one
+    script tag an integrator would paste."""
+    locale = locale if locale in STORE_LOCALES else "en"
+    tagline, new, returns = _STORE_TEXT[locale]
+    products = "".join(
+        f"<li><strong>{escape(name)}</strong> <span>€{escape(price)}</span></li>" for name, price in _PRODUCTS
+    )
+    languages = " · ".join(
+        f'<a href="/demo/store?lang={code}" lang="{code}">{code.upper()}</a>' for code in STORE_LOCALES
+    )
+    return f"""<!doctype html>
+<html lang="{locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Loom &amp; Lantern</title>
+<style>body{{font-family:Georgia,serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}}
+header{{display:flex;justify-content:space-between;align-items:baseline}}ul{{padding:0;list-style:none}}
+li{{padding:.6rem 0;border-bottom:1px solid #eee;display:flex;justify-content:space-between}}</style></head>
+<body><header><h1>Loom &amp; Lantern</h1><nav aria-label="Language">{languages}</nav></header>
+<p>{escape(tagline)}</p><h2>{escape(new)}</h2><ul>{products}</ul><p><small>{escape(returns)}</small></p>
+<script src="/static/widget.js" data-locale="{locale}" defer></script>
 </body></html>"""
