@@ -22,6 +22,8 @@ from tandem.bootstrap import Container, build_container
 from tandem.settings import Settings
 from tandem.web.app import create_app
 
+pytest_plugins = ["browser_fixtures"]  # Chromium via Playwright, for tests/browser
+
 REQUIRE_SERVICES = os.environ.get("TANDEM_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TANDEM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -4,44 +4,20 @@ the queue, HTML shown as text, a dropped socket that loses nothing, keyboard use
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import playwright.async_api as playwright_api
 import pytest
 
-from conftest import LiveServer, service_missing
+from conftest import LiveServer
 from helpers import bearer, staff_token
-
-playwright_api = pytest.importorskip("playwright.async_api")
-
-CHROMIUM = os.environ.get("TANDEM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
 def backend() -> str:
-    """The widget does not care which database is behind the API; one is enough for the browser."""
+    """The pages do not care which database is behind the API; one is enough for the browser."""
     return "sqlite"
-
-
-@pytest.fixture
-async def page(live_server: LiveServer) -> AsyncIterator[Any]:
-    if not HAVE_CHROMIUM:
-        service_missing("Chromium", FileNotFoundError(CHROMIUM))
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = await browser.new_context()
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        await browser.close()
-        assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 async def _open_chat(page: Any, live_server: LiveServer, lang: str = "en") -> None:

@@ -22,6 +22,22 @@ from tandem.core.text import MAX_ID
 bearer = HTTPBearer(
     auto_error=False, description="A staff token (tds_...) or a conversation token (tdc_...)."
 )
+SESSION_COOKIE = "tandem_staff"
+"""The console's session: the staff token in an HttpOnly, SameSite=Strict cookie (set by /console/login)."""
+CSRF_HEADER = "x-tandem-console"
+"""Cookie-authenticated writes must carry this header: a page on another site can neither send the cookie
+(SameSite=Strict) nor this header (CORS allows no such header)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_token(request: Request) -> str | None:
+    """The console session's staff token, for reads, and for writes that prove they come from the console."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or not token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
+        return None
+    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
+        return None
+    return token
 
 
 def get_container(request: Request) -> Container:
@@ -56,23 +72,29 @@ async def resolve_actor(container: Container, token: str | None, conversation_id
     raise AuthenticationError("This token is not valid here.")
 
 
-async def staff_actor(container: ContainerDep, credentials: Credentials) -> Actor:
-    token = credentials.credentials if credentials else None
+async def staff_actor(request: Request, container: ContainerDep, credentials: Credentials) -> Actor:
+    token = credentials.credentials if credentials else session_token(request)
     if token and not token.startswith(accounts_service.STAFF_TOKEN_PREFIX):
         raise AuthenticationError("This endpoint needs a staff token.")
     return await resolve_actor(container, token, None)
 
 
-async def optional_staff_actor(container: ContainerDep, credentials: Credentials) -> Actor | None:
+async def optional_staff_actor(
+    request: Request, container: ContainerDep, credentials: Credentials
+) -> Actor | None:
     if credentials is None:
         return None
-    return await staff_actor(container, credentials)
+    return await staff_actor(request, container, credentials)
 
 
 async def conversation_actor(
-    container: ContainerDep, credentials: Credentials, conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    request: Request,
+    container: ContainerDep,
+    credentials: Credentials,
+    conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Actor:
-    return await resolve_actor(container, credentials.credentials if credentials else None, conversation_id)
+    token = credentials.credentials if credentials else session_token(request)
+    return await resolve_actor(container, token, conversation_id)
 
 
 StaffActor = Annotated[Actor, Depends(staff_actor)]

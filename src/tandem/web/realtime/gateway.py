@@ -30,7 +30,7 @@ from tandem.core import observability
 from tandem.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError, TandemError
 from tandem.core.ids import ConversationId
 from tandem.core.text import MAX_ID
-from tandem.web.deps import resolve_actor
+from tandem.web.deps import SESSION_COOKIE, resolve_actor
 from tandem.web.errors import status_for
 
 log = structlog.get_logger(__name__)
@@ -44,7 +44,7 @@ CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 @router.websocket("/api/v1/conversations/{conversation_id}/live")
 async def conversation_live(websocket: WebSocket, conversation_id: int, after_seq: int = 0) -> None:
     container: Container = websocket.app.state.container
-    token = websocket.query_params.get("token") or _bearer(websocket)
+    token = websocket.query_params.get("token") or _bearer(websocket) or _session(websocket)
     # Refusals are sent as close codes after accepting, so that browser clients can read them
     # (a refused handshake reaches JavaScript as a bare error).
     if not 1 <= conversation_id <= MAX_ID or not 0 <= after_seq <= MAX_ID:
@@ -80,6 +80,17 @@ async def conversation_live(websocket: WebSocket, conversation_id: int, after_se
         await session.run(conversation.model_dump(mode="json"))
     finally:
         observability.WEBSOCKETS.labels(role).dec()
+
+
+def _session(websocket: WebSocket) -> str | None:
+    """The console's session cookie. A socket is read-mostly; the browser sends the SameSite=Strict
+    cookie only from our own pages, and the Origin must be ours too."""
+    token = websocket.cookies.get(SESSION_COOKIE)
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    if not token or (origin and host and origin.split("://", 1)[-1] != host):
+        return None
+    return token
 
 
 def _bearer(websocket: WebSocket) -> str | None:
@@ -279,7 +290,7 @@ class LiveSession:
 async def inbox_live(websocket: WebSocket) -> None:
     """Staff feed: one signal per conversation change (new message, state change), for queue views."""
     container: Container = websocket.app.state.container
-    token = websocket.query_params.get("token") or _bearer(websocket)
+    token = websocket.query_params.get("token") or _bearer(websocket) or _session(websocket)
     try:
         actor = await resolve_actor(container, token, None)
         actor.require_staff()

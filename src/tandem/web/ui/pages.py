@@ -82,3 +82,47 @@ li{{padding:.6rem 0;border-bottom:1px solid #eee;display:flex;justify-content:sp
 <p>{escape(tagline)}</p><h2>{escape(new)}</h2><ul>{products}</ul><p><small>{escape(returns)}</small></p>
 <script src="/static/widget.js" data-locale="{locale}" defer></script>
 </body></html>"""
+
+
+_SHELL_STYLE = (
+    "body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#111;background:#f8fafc}"
+    "main{max-width:26rem;margin:4rem auto;padding:1.5rem;background:#fff;border-radius:.6rem;"
+    "box-shadow:0 2px 12px rgba(0,0,0,.08)}label{display:block;margin:.6rem 0 .2rem}"
+    "input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #9ca3af;border-radius:.4rem;font:inherit}"
+    "button{margin-top:1rem;padding:.55rem 1rem;border:0;border-radius:.4rem;background:#1d4ed8;color:#fff;"
+    "font:600 1rem system-ui}[role=alert]{color:#b91c1c;min-height:1.2rem}"
+)
+
+
+def login_page() -> str:
+    """The console's sign-in form. It posts JSON to /console/login, which sets the session cookie."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Tandem</title><style>{_SHELL_STYLE}</style></head>
+<body><main><h1>Tandem console</h1>
+<form id="login"><label for="email">E-mail</label><input id="email" type="email" autocomplete="username" required>
+<label for="password">Password</label><input id="password" type="password" autocomplete="current-password" required>
+<p role="alert" id="error"></p><button type="submit">Sign in</button></form></main>
+<script>
+document.getElementById("login").addEventListener("submit", function (event) {{
+  event.preventDefault();
+  var error = document.getElementById("error");
+  error.textContent = "";
+  fetch("/console/login", {{method: "POST", headers: {{"content-type": "application/json"}},
+    body: JSON.stringify({{email: document.getElementById("email").value,
+                          password: document.getElementById("password").value}})}})
+    .then(function (r) {{ return r.json().then(function (body) {{ return [r.ok, body]; }}); }})
+    .then(function (result) {{
+      if (result[0]) location.assign("/console"); else error.textContent = result[1].detail || "Sign-in failed.";
+    }})
+    .catch(function () {{ error.textContent = "The server cannot be reached."; }});
+}});
+</script></body></html>"""
+
+
+def console_page() -> str:
+    """The agent console's shell; console.js fills it from the API."""
+    return """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Console · Tandem</title><link rel="stylesheet" href="/static/console.css"></head>
+<body><div id="app" aria-live="polite">Loading…</div><script src="/static/console.js" defer></script></body></html>"""

@@ -1,0 +1,200 @@
+/* The agent console: offers, my conversations, the queue, and one conversation with its handoff summary,
+ * transcript, customer and composer. Every call goes through the API with the session cookie; writes carry
+ * the x-tandem-console header. All text from the network is set with textContent. */
+(function () {
+  "use strict";
+  var app = document.getElementById("app");
+  var state = { me: null, current: null, lastSeq: 0, socket: null, packet: null };
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "class") node.className = attrs[key]; else node.setAttribute(key, attrs[key]);
+    });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function api(method, path, body) {
+    var headers = { "x-tandem-console": "1" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (response) {
+        if (response.status === 401) { location.assign("/console/login"); throw new Error("signed out"); }
+        if (response.status === 204) return null;
+        return response.json().then(function (data) {
+          if (!response.ok) { var error = new Error(data.detail || "HTTP " + response.status); error.status = response.status; throw error; }
+          return data;
+        });
+      });
+  }
+  function flash(text) { notice.textContent = text; }
+
+  // --- layout ----------------------------------------------------------------------------------------------
+  app.textContent = "";
+  app.removeAttribute("aria-live");
+  var header = el("header");
+  var title = el("h1", {}, "Tandem console");
+  var presence = el("select", { "aria-label": "Presence" });
+  ["online", "away", "offline"].forEach(function (value) { presence.appendChild(el("option", { value: value }, value)); });
+  var logout = el("button", { type: "button" }, "Sign out");
+  header.appendChild(title); header.appendChild(presence); header.appendChild(logout);
+  var notice = el("p", { role: "status", class: "sr" });
+  var layout = el("div", { class: "layout" });
+  var lists = el("section", { "aria-label": "Conversations" });
+  var main = el("section", { "aria-label": "Conversation" });
+  var side = el("section", { "aria-label": "Customer" });
+  layout.appendChild(lists); layout.appendChild(main); layout.appendChild(side);
+  app.appendChild(header); app.appendChild(notice); app.appendChild(layout);
+  var offersList = el("ul"), mineList = el("ul"), waitingList = el("ul");
+  lists.appendChild(el("h2", {}, "Offered to me")); lists.appendChild(offersList);
+  lists.appendChild(el("h2", {}, "My conversations")); lists.appendChild(mineList);
+  lists.appendChild(el("h2", {}, "Waiting")); lists.appendChild(waitingList);
+  main.appendChild(el("p", { class: "empty" }, "Choose a conversation."));
+
+  presence.addEventListener("change", function () {
+    api("PUT", "/api/v1/routing/presence", { presence: presence.value }).then(function () { flash("You are " + presence.value + "."); refresh(); })
+      .catch(function (e) { flash(e.message); });
+  });
+  logout.addEventListener("click", function () {
+    api("POST", "/console/logout").then(function () { location.assign("/console/login"); });
+  });
+
+  // --- lists -----------------------------------------------------------------------------------------------
+  function fill(list, items, render) {
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", { class: "empty" }, "None")); return; }
+    items.forEach(function (item) { list.appendChild(render(item)); });
+  }
+  function pickItem(cid, label) {
+    var li = el("li");
+    var button = el("button", { type: "button", class: "pick", "aria-current": String(state.current === cid) }, label);
+    button.addEventListener("click", function () { open(cid); });
+    li.appendChild(button);
+    return li;
+  }
+  function refresh() {
+    if (!state.me) return;
+    api("GET", "/api/v1/routing/offers").then(function (offers) {
+      fill(offersList, offers, function (offer) {
+        var li = el("li");
+        li.appendChild(el("span", {}, "#" + offer.conversation_id + " · " + offer.queue + " "));
+        var accept = el("button", { type: "button", class: "primary" }, "Accept");
+        accept.addEventListener("click", function () {
+          api("POST", "/api/v1/routing/offers/" + offer.conversation_id + "/accept")
+            .then(function () { refresh(); open(offer.conversation_id); })
+            .catch(function (e) { flash(e.message); refresh(); });
+        });
+        var decline = el("button", { type: "button" }, "Decline");
+        decline.addEventListener("click", function () {
+          api("POST", "/api/v1/routing/offers/" + offer.conversation_id + "/decline").then(refresh);
+        });
+        li.appendChild(accept); li.appendChild(decline);
+        return li;
+      });
+    }).catch(function () {});
+    api("GET", "/api/v1/conversations?state=human&assignee_id=" + state.me.id).then(function (page) {
+      fill(mineList, page.items, function (c) { return pickItem(c.id, "#" + c.id + " · " + c.locale + (c.subject ? " · " + c.subject : "")); });
+    }).catch(function () {});
+    api("GET", "/api/v1/conversations?state=waiting").then(function (page) {
+      fill(waitingList, page.items, function (c) { return pickItem(c.id, "#" + c.id + " · " + c.locale + " · waiting"); });
+    }).catch(function () {});
+  }
+
+  // --- one conversation ------------------------------------------------------------------------------------
+  var summary, transcript, composer, box, isPrivate;
+  function open(cid) {
+    state.current = cid; state.lastSeq = 0; state.packet = null;
+    if (state.socket) { state.socket.onclose = null; state.socket.close(); }
+    main.textContent = ""; side.textContent = "";
+    main.appendChild(el("h2", {}, "Conversation #" + cid));
+    summary = el("div", { class: "summary", "aria-label": "Handoff summary" }, "No handoff summary yet.");
+    transcript = el("div", { class: "transcript", role: "log", "aria-label": "Transcript" });
+    composer = el("form", { class: "composer", "aria-label": "Reply" });
+    box = el("textarea", { "aria-label": "Reply to the customer", id: "reply" });
+    var row = el("div", { class: "row" });
+    var insert = el("button", { type: "button" }, "Insert suggested reply");
+    var privateLabel = el("label");
+    isPrivate = el("input", { type: "checkbox" });
+    privateLabel.appendChild(isPrivate); privateLabel.appendChild(document.createTextNode(" Private note"));
+    var send = el("button", { type: "submit", class: "primary" }, "Send");
+    row.appendChild(insert); row.appendChild(privateLabel); row.appendChild(send);
+    composer.appendChild(box); composer.appendChild(row);
+    main.appendChild(summary); main.appendChild(transcript); main.appendChild(composer);
+    insert.addEventListener("click", insertSuggestion);
+    composer.addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); sendReply(); }
+    });
+    api("GET", "/api/v1/conversations/" + cid + "/handoff-packet").then(showPacket).catch(function () {});
+    api("GET", "/api/v1/conversations/" + cid + "/messages?after_seq=0&limit=500").then(function (messages) {
+      messages.forEach(addMessage);
+      connect(cid);
+    });
+    refresh();
+  }
+  function showPacket(packet) {
+    state.packet = packet.packet;
+    summary.textContent = packet.packet.note;
+    var customer = packet.packet.customer || {};
+    side.textContent = "";
+    side.appendChild(el("h2", {}, customer.name || "Customer"));
+    if (customer.membership) side.appendChild(el("p", {}, customer.membership + " member"));
+    if (customer.email) side.appendChild(el("p", {}, customer.email));
+    var orders = el("ul", { "aria-label": "Recent orders" });
+    (customer.orders || []).forEach(function (order) {
+      orders.appendChild(el("li", {}, order.number + " · " + order.status + " · " + order.total));
+    });
+    side.appendChild(el("h2", {}, "Recent orders"));
+    side.appendChild(orders);
+  }
+  function insertSuggestion() {
+    if (state.packet && state.packet.suggested_reply) { box.value = state.packet.suggested_reply; box.focus(); }
+  }
+  function addMessage(message) {
+    if (message.conversation_id !== state.current || transcript.querySelector('[data-seq="' + message.seq + '"]')) return;
+    var kind = message.private ? "private" : message.author_kind;
+    var node = el("div", { class: "msg " + kind, "data-seq": String(message.seq) });
+    if (message.author_kind !== "system" || message.private) {
+      var who = message.author_kind === "customer" ? "Customer" : message.author_kind === "bot" ? "Bot" :
+        message.author_kind === "system" ? "Handoff note" : (message.author_name || "Agent");
+      node.appendChild(el("span", { class: "who" }, who + (message.private && message.author_kind !== "system" ? " (private)" : "")));
+    }
+    node.appendChild(document.createTextNode(message.body));
+    transcript.appendChild(node);
+    state.lastSeq = Math.max(state.lastSeq, message.seq);
+    if (message.meta && message.meta.event === "handoff_packet") {
+      api("GET", "/api/v1/conversations/" + state.current + "/handoff-packet").then(showPacket).catch(function () {});
+    }
+    transcript.scrollIntoView({ block: "end" });
+  }
+  function connect(cid) {
+    var url = location.origin.replace(/^http/, "ws") + "/api/v1/conversations/" + cid + "/live?after_seq=" + state.lastSeq;
+    var socket = new WebSocket(url);
+    state.socket = socket;
+    socket.onmessage = function (event) {
+      var frame = JSON.parse(event.data);
+      if (frame.type === "message" || frame.type === "ack") addMessage(frame.message);
+    };
+    socket.onclose = function () { if (state.socket === socket && state.current === cid) setTimeout(function () { connect(cid); }, 1000); };
+  }
+  function sendReply() {
+    var text = box.value.trim();
+    if (!text || !state.current) return;
+    var body = { body: text, private: isPrivate.checked, client_message_id: "c-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 7) };
+    api("POST", "/api/v1/conversations/" + state.current + "/messages", body).then(function (posted) {
+      box.value = ""; addMessage(posted.message); refresh();
+    }).catch(function (e) { flash(e.message); });
+  }
+
+  // --- start -----------------------------------------------------------------------------------------------
+  api("GET", "/api/v1/staff/me").then(function (me) {
+    state.me = me;
+    title.textContent = "Tandem console · " + me.name;
+    return api("GET", "/api/v1/routing/agents");
+  }).then(function (agents) {
+    var mine = agents.filter(function (a) { return a.staff_id === state.me.id; })[0];
+    if (mine) presence.value = mine.presence;
+    refresh();
+    setInterval(refresh, 3000);
+  }).catch(function (e) { flash(e.message); });
+})();

@@ -1,0 +1,85 @@
+"""The agent console in a real Chromium: no page without signing in; a customer asks for a person in the
+widget, an agent signs in, goes online, accepts the offer, reads the handoff summary, sends the suggested
+reply, and the customer sees it live; customer text with HTML in it is text in the console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import playwright.async_api as playwright_api
+import pytest
+
+from conftest import LiveServer
+
+
+@pytest.fixture
+def backend() -> str:
+    """The pages do not care which database is behind the API; one is enough for the browser."""
+    return "sqlite"
+
+
+expect = playwright_api.expect
+
+
+async def _customer_asks_for_a_person(page: Any, live_server: LiveServer, text: str) -> None:
+    await page.goto(f"{live_server.http}/demo/store")
+    await page.get_by_role("button", name="Chat with us").click()
+    box = page.locator("#tandem-input")
+    await box.fill(text)
+    await box.press("Enter")
+    await page.locator(".tw-bot, .tw-system").first.wait_for()
+    await page.get_by_role("button", name="Talk to an agent").click()
+    await expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")
+
+
+async def _sign_in(page: Any, live_server: LiveServer, email: str = "alex@tandem.example") -> None:
+    await page.goto(f"{live_server.http}/console")
+    await expect(page).to_have_url(f"{live_server.http}/console/login")  # nothing without signing in
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill("tandem-demo")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{live_server.http}/console")
+    await page.get_by_label("Presence").select_option("online")
+
+
+async def test_a_wrong_password_is_refused_in_plain_words(page: Any, live_server: LiveServer) -> None:
+    await page.goto(f"{live_server.http}/console/login")
+    await page.get_by_label("E-mail").fill("alex@tandem.example")
+    await page.get_by_label("Password").fill("wrong")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("E-mail or password is wrong")
+
+
+async def test_an_agent_answers_a_handoff_and_the_customer_sees_it_live(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "where is my order ORD-10002?")
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    accept = agent.get_by_role("button", name="Accept")
+    await accept.click()
+    summary = agent.get_by_label("Handoff summary")
+    await expect(summary).to_contain_text("Handoff:")
+    await expect(summary).to_contain_text("Suggested first reply")
+    await agent.get_by_role("button", name="Insert suggested reply").click()
+    suggestion = await agent.get_by_label("Reply to the customer").input_value()
+    assert suggestion.startswith("Hi")
+    await agent.get_by_role("button", name="Send").click()
+    joined = customer.locator(".tw-agent")
+    await expect(joined).to_have_count(1)
+    assert suggestion in await joined.inner_text()
+    assert await customer.locator(".tw-log").get_by_text("Handoff:").count() == 0  # the note stays private
+
+
+async def test_customer_html_is_text_in_the_console(new_page: Any, live_server: LiveServer) -> None:
+    customer = await new_page()
+    attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>help'
+    await _customer_asks_for_a_person(customer, live_server, attack)
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    await agent.get_by_role("button", name="Accept").click()
+    transcript = agent.get_by_role("log", name="Transcript")
+    await expect(transcript).to_contain_text(attack)
+    assert await agent.locator(".transcript img, .transcript script").count() == 0
+    assert await agent.evaluate("window.__pwned") is None
