@@ -17,6 +17,7 @@ from conftest import service_missing
 CHROMIUM = os.environ.get("TANDEM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 TIMEOUT_MS = 15_000
+playwright_api.expect.set_options(timeout=TIMEOUT_MS)  # a loaded 2-core CI machine needs more than 5 s
 
 
 @pytest.fixture

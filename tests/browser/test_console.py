@@ -27,7 +27,7 @@ async def _customer_asks_for_a_person(page: Any, live_server: LiveServer, text: 
     box = page.locator("#tandem-input")
     await box.fill(text)
     await box.press("Enter")
-    await page.locator(".tw-bot, .tw-system").first.wait_for()
+    await page.locator(".tw-bot, .tw-system:not(.tw-typing)").first.wait_for()
     await page.get_by_role("button", name="Talk to an agent").click()
     await expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")
 
@@ -83,3 +83,30 @@ async def test_customer_html_is_text_in_the_console(new_page: Any, live_server: 
     await expect(transcript).to_contain_text(attack)
     assert await agent.locator(".transcript img, .transcript script").count() == 0
     assert await agent.evaluate("window.__pwned") is None
+
+
+async def test_a_supervisor_sees_the_floor_and_takes_over_a_late_conversation(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "my parcel never arrived")
+    live_server.container.routing = live_server.container.routing.model_copy(
+        update={"sla": live_server.container.routing.sla.model_copy(update={"first_response_seconds": 1})}
+    )  # the first-response target passes at once: the conversation is at risk
+    agent = await new_page()
+    await _sign_in(agent, live_server, "alex@tandem.example")
+    supervisor = await new_page()
+    await _sign_in(supervisor, live_server, "supervisor@tandem.example")
+    await supervisor.get_by_role("link", name="Supervisor view").click()
+    await expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Alex Rivera")
+    await expect(supervisor.get_by_role("table", name="Queues")).to_contain_text("general")
+    take = supervisor.get_by_role("button", name="Take over #")
+    await take.first.click()
+    await expect(supervisor).to_have_url(f"{live_server.http}/console")
+    await expect(customer.locator(".tw-system", has_text="Sam Supervisor")).to_have_count(1)
+
+
+async def test_an_agent_cannot_open_the_supervisor_view(page: Any, live_server: LiveServer) -> None:
+    await _sign_in(page, live_server)
+    response = await page.goto(f"{live_server.http}/console/supervisor")
+    assert response is not None and response.status == 403

@@ -130,3 +130,13 @@ async def test_the_customer_rates_the_conversation_when_it_is_closed(
         await playwright_api.expect(page.get_by_role("status")).to_contain_text("Merci pour votre avis")
         outcome = (await client.get(f"/api/v1/conversations/{cid}/outcome", headers=bearer(agent))).json()
     assert outcome["csat"] == 4 and outcome["rating_comment"] == "rapide et clair"
+
+
+async def test_a_frustrated_customer_is_handed_to_a_person_without_asking(
+    page: Any, live_server: LiveServer
+) -> None:
+    await _open_chat(page, live_server)
+    await _say(page, "This is RIDICULOUS!!! I have explained this three times and nobody helps me!!!")
+    told = page.locator(".tw-system", has_text="I'm bringing in a person")
+    await playwright_api.expect(told).to_have_count(1)
+    await playwright_api.expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")

@@ -3,10 +3,13 @@ the API, which checks every call. No console page is served without a valid sess
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tandem.accounts import service as accounts_service
+from tandem.accounts.actors import Role
 from tandem.accounts.schemas import LoginRequest, StaffOut
 from tandem.core.errors import AuthenticationError, PermissionDeniedError
 from tandem.web.deps import CSRF_HEADER, SESSION_COOKIE, ContainerDep, resolve_actor
@@ -59,3 +62,21 @@ async def console(request: Request, container: ContainerDep) -> Response:
     except (AuthenticationError, PermissionDeniedError):
         return RedirectResponse("/console/login", status_code=status.HTTP_303_SEE_OTHER)
     return HTMLResponse(console_page(), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/console/supervisor", response_class=HTMLResponse, include_in_schema=False)
+async def supervisor(request: Request, container: ContainerDep) -> Response:
+    """Live queues, agents and conversations at risk; supervisors and admins only."""
+    try:
+        actor = await resolve_actor(container, request.cookies.get(SESSION_COOKIE), None)
+    except AuthenticationError:
+        return RedirectResponse("/console/login", status_code=status.HTTP_303_SEE_OTHER)
+    try:
+        actor.require_staff(Role.SUPERVISOR)
+    except PermissionDeniedError as exc:
+        return HTMLResponse(
+            f"<!doctype html><title>Not allowed</title><p>{escape(exc.detail)}</p>", status_code=403
+        )
+    return HTMLResponse(
+        console_page(script="supervisor.js", title="Supervisor"), headers={"Cache-Control": "no-store"}
+    )

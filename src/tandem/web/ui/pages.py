@@ -120,9 +120,10 @@ document.getElementById("login").addEventListener("submit", function (event) {{
 </script></body></html>"""
 
 
-def console_page() -> str:
-    """The agent console's shell; console.js fills it from the API."""
-    return """<!doctype html>
+def console_page(*, script: str = "console.js", title: str = "Console") -> str:
+    """A console shell; the script fills it from the API."""
+    return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Console · Tandem</title><link rel="stylesheet" href="/static/console.css"></head>
-<body><div id="app" aria-live="polite">Loading…</div><script src="/static/console.js" defer></script></body></html>"""
+<title>{escape(title)} · Tandem</title><link rel="stylesheet" href="/static/console.css"></head>
+<body><div id="app" aria-live="polite">Loading…</div>
+<script src="/static/{escape(script)}" defer></script></body></html>"""

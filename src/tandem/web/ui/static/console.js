@@ -119,7 +119,7 @@
     var send = el("button", { type: "submit", class: "primary" }, "Send");
     row.appendChild(insert); row.appendChild(privateLabel); row.appendChild(send);
     composer.appendChild(box); composer.appendChild(row);
-    main.appendChild(summary); main.appendChild(transcript); main.appendChild(composer);
+    main.appendChild(summary); main.appendChild(actions(cid)); main.appendChild(transcript); main.appendChild(composer);
     insert.addEventListener("click", insertSuggestion);
     composer.addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
     box.addEventListener("keydown", function (event) {
@@ -134,6 +134,7 @@
   }
   function showPacket(packet) {
     state.packet = packet.packet;
+    if (state.overrideButton) state.overrideButton.hidden = packet.trigger !== "sentiment";
     summary.textContent = packet.packet.note;
     var customer = packet.packet.customer || {};
     side.textContent = "";
@@ -146,6 +147,38 @@
     });
     side.appendChild(el("h2", {}, "Recent orders"));
     side.appendChild(orders);
+  }
+  function actions(cid) {
+    var bar = el("div", { class: "actions", role: "group", "aria-label": "Actions" });
+    function action(label, run) {
+      var button = el("button", { type: "button" }, label);
+      button.addEventListener("click", function () {
+        run().then(function () { flash(label + ": done."); refresh(); }).catch(function (e) { flash(e.message); });
+      });
+      bar.appendChild(button);
+      return button;
+    }
+    var reason = el("input", { "aria-label": "Reason or disposition", placeholder: "Reason or disposition" });
+    bar.appendChild(reason);
+    function why(fallback) { return reason.value.trim() || fallback; }
+    action("Escalate to Tier 2", function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/escalate", { to: "tier2", reason: why("needs Tier 2") });
+    });
+    action("Escalate to a supervisor", function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/escalate", { to: "supervisor", reason: why("needs a supervisor") });
+    });
+    action("Hand back to the bot", function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/hand-back", { reason: why("") || null });
+    });
+    var override = action("Escalation not needed", function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/escalation/override", { reason: why("the customer was not upset") });
+    });
+    override.hidden = true;
+    action("Close (wrap up)", function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/close", { reason: why("resolved") });
+    });
+    state.overrideButton = override;
+    return bar;
   }
   function insertSuggestion() {
     if (state.packet && state.packet.suggested_reply) { box.value = state.packet.suggested_reply; box.focus(); }
@@ -160,6 +193,15 @@
       node.appendChild(el("span", { class: "who" }, who + (message.private && message.author_kind !== "system" ? " (private)" : "")));
     }
     node.appendChild(document.createTextNode(message.body));
+    if (message.meta && message.meta.trace) {
+      var why = el("button", { type: "button", class: "why", "aria-expanded": "false" }, "Why?");
+      var trace = el("pre", { class: "trace", hidden: "" }, JSON.stringify(message.meta.trace, null, 2));
+      why.addEventListener("click", function () {
+        trace.hidden = !trace.hidden;
+        why.setAttribute("aria-expanded", String(!trace.hidden));
+      });
+      node.appendChild(why); node.appendChild(trace);
+    }
     transcript.appendChild(node);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
     if (message.meta && message.meta.event === "handoff_packet") {
@@ -190,6 +232,10 @@
   api("GET", "/api/v1/staff/me").then(function (me) {
     state.me = me;
     title.textContent = "Tandem console · " + me.name;
+    if (me.role === "supervisor" || me.role === "admin") {
+      var link = el("a", { href: "/console/supervisor" }, "Supervisor view");
+      header.insertBefore(link, presence);
+    }
     return api("GET", "/api/v1/routing/agents");
   }).then(function (agents) {
     var mine = agents.filter(function (a) { return a.staff_id === state.me.id; })[0];

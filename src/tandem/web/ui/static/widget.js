@@ -242,12 +242,14 @@
   }
 
   function ownerChanged() {
-    if (state.owner !== "waiting") status.textContent = "";
+    if (state.owner !== "waiting") { status.textContent = ""; state.queue = null; }
+    if (state.owner === "waiting" && state.queue) showQueue(state.queue);
     if (state.owner === "resolved" && !state.rated) { rating.hidden = false; }
     if (state.owner !== "resolved") rating.hidden = true;
   }
 
   function showQueue(q) {
+    state.queue = q;  // a live queue frame may overtake the notice that we are waiting: keep it for then
     if (state.owner !== "waiting") return;
     if (!q.agents_online || q.expected_wait_seconds === null || q.expected_wait_seconds === undefined) {
       status.textContent = W.nobody;
