@@ -23,6 +23,7 @@ from tandem.accounts.schemas import StaffCreate
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.escalation import EscalationPolicy, load_policy
+from tandem.bot.nlu.retrieval import HybridRetriever
 from tandem.bot.protocols import Responder
 from tandem.bot.registry import build_responder
 from tandem.conversation.service import BOT_TURN_JOB, DISPATCH_JOB, HANDOFF_JOB, MessageLimits
@@ -76,6 +77,7 @@ class Container:
     limits: MessageLimits
     escalation_policy: EscalationPolicy
     routing: RoutingConfig
+    knowledge: HybridRetriever | None = None  # keyword search over published articles, for agent assist
     started: bool = False
     _ticker: asyncio.Task[None] | None = None
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
@@ -130,6 +132,9 @@ class Container:
         cached yet, runs in a thread so the server keeps answering health checks meanwhile."""
         async with self.uow(write=False) as uow:
             articles = await kb_service.list_published_articles(uow)
+        knowledge = HybridRetriever(None)
+        await asyncio.to_thread(knowledge.rebuild, articles)
+        self.knowledge = knowledge
         self.responder = await asyncio.to_thread(
             build_responder,
             self.settings,

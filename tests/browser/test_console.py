@@ -62,6 +62,8 @@ async def test_an_agent_answers_a_handoff_and_the_customer_sees_it_live(
     summary = agent.get_by_label("Handoff summary")
     await expect(summary).to_contain_text("Handoff:")
     await expect(summary).to_contain_text("Suggested first reply")
+    suggestions = agent.get_by_role("list", name="Suggested replies")
+    await expect(suggestions.get_by_role("button", name="Use").first).to_be_visible()  # the assist panel
     await agent.get_by_role("button", name="Insert suggested reply").click()
     suggestion = await agent.get_by_label("Reply to the customer").input_value()
     assert suggestion.startswith("Hi")

@@ -329,3 +329,35 @@ async def handled_spans(
     )
     rows = (await session.execute(statement)).all()
     return [(joined, resolved) for joined, resolved in rows if joined is not None and resolved is not None]
+
+
+async def reply_pairs(session: AsyncSession, *, exclude: int, limit: int) -> list[tuple[str, str]]:
+    replies = (
+        await session.execute(
+            select(Message.conversation_id, Message.seq, Message.body)
+            .where(
+                Message.author_kind == "agent", Message.private.is_(False), Message.conversation_id != exclude
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    if not replies:
+        return []
+    conversation_ids = list({row.conversation_id for row in replies})
+    asked = (
+        await session.execute(
+            select(Message.conversation_id, Message.seq, Message.body)
+            .where(Message.author_kind == "customer", Message.conversation_id.in_(conversation_ids))
+            .order_by(Message.conversation_id, Message.seq)
+        )
+    ).all()
+    by_conversation: dict[int, list[tuple[int, str]]] = {}
+    for row in asked:
+        by_conversation.setdefault(row.conversation_id, []).append((row.seq, row.body))
+    pairs = []
+    for reply in replies:
+        earlier = [body for seq, body in by_conversation.get(reply.conversation_id, []) if seq < reply.seq]
+        if earlier:
+            pairs.append((earlier[-1], reply.body))
+    return pairs

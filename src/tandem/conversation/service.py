@@ -1044,3 +1044,9 @@ async def escalations_by_locale(uow: UnitOfWork, *, trigger: str, since: datetim
         language = locale.split("-")[0].lower()
         counts[language] = counts.get(language, 0) + count
     return counts
+
+
+async def past_agent_replies(uow: UnitOfWork, *, exclude: int, limit: int) -> list[tuple[str, str]]:
+    """(customer message, the agent's public reply to it) from other conversations, newest first: what
+    agent assist searches for replies to similar messages."""
+    return await repository.reply_pairs(uow.session, exclude=exclude, limit=limit)

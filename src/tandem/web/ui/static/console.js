@@ -125,7 +125,7 @@
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); sendReply(); }
     });
-    api("GET", "/api/v1/conversations/" + cid + "/handoff-packet").then(showPacket).catch(function () {});
+    api("GET", "/api/v1/conversations/" + cid + "/handoff-packet").then(showPacket).catch(function () {}).then(loadAssist);
     api("GET", "/api/v1/conversations/" + cid + "/messages?after_seq=0&limit=500").then(function (messages) {
       messages.forEach(addMessage);
       connect(cid);
@@ -134,6 +134,7 @@
   }
   function showPacket(packet) {
     state.packet = packet.packet;
+    assistPanel = null;
     if (state.overrideButton) state.overrideButton.hidden = packet.trigger !== "sentiment";
     summary.textContent = packet.packet.note;
     var customer = packet.packet.customer || {};
@@ -181,7 +182,57 @@
     return bar;
   }
   function insertSuggestion() {
+    var handoff = (state.assist && state.assist.suggestions || []).filter(function (x) { return x.kind === "handoff"; })[0];
+    if (handoff) { use(handoff, 0); return; }
     if (state.packet && state.packet.suggested_reply) { box.value = state.packet.suggested_reply; box.focus(); }
+  }
+  function use(suggestion, rank) {
+    box.value = suggestion.text;
+    state.used = { suggestion: suggestion, rank: rank };
+    box.focus();
+  }
+  function feedback(suggestion, rank, action, finalText) {
+    return api("POST", "/api/v1/conversations/" + state.current + "/assist/feedback", {
+      suggestion_id: suggestion.id, kind: suggestion.kind, action: action, suggested_text: suggestion.text,
+      final_text: finalText || null, rank: rank
+    }).catch(function () {});
+  }
+  var assistPanel = null;
+  function loadAssist() {
+    var cid = state.current;
+    api("GET", "/api/v1/conversations/" + cid + "/assist").then(function (help) {
+      if (cid !== state.current) return;
+      state.assist = help;
+      if (assistPanel) assistPanel.remove();
+      assistPanel = el("div", { class: "assist", "aria-label": "Assist" });
+      if (help.coaching_tip) assistPanel.appendChild(el("p", { class: "tip", role: "note" }, help.coaching_tip));
+      if (help.next_best_action) {
+        assistPanel.appendChild(el("h2", {}, "Next best action"));
+        assistPanel.appendChild(el("p", { class: "nba" }, help.next_best_action));
+      }
+      assistPanel.appendChild(el("h2", {}, "Suggested replies"));
+      var list = el("ul", { "aria-label": "Suggested replies" });
+      if (!help.suggestions.length) list.appendChild(el("li", { class: "empty" }, "None yet"));
+      help.suggestions.forEach(function (suggestion, rank) {
+        var li = el("li", { class: "suggestion" });
+        li.appendChild(el("p", {}, suggestion.text));
+        li.appendChild(el("small", {}, suggestion.source));
+        var useButton = el("button", { type: "button" }, "Use");
+        useButton.addEventListener("click", function () { use(suggestion, rank); });
+        var dismiss = el("button", { type: "button" }, "Dismiss");
+        dismiss.addEventListener("click", function () { feedback(suggestion, rank, "rejected"); li.remove(); });
+        li.appendChild(useButton); li.appendChild(dismiss);
+        list.appendChild(li);
+      });
+      assistPanel.appendChild(list);
+      if (help.articles.length) {
+        assistPanel.appendChild(el("h2", {}, "Articles"));
+        var articles = el("ul");
+        help.articles.forEach(function (a) { articles.appendChild(el("li", {}, a.title)); });
+        assistPanel.appendChild(articles);
+      }
+      side.appendChild(assistPanel);
+    }).catch(function () {});
   }
   function addMessage(message) {
     if (message.conversation_id !== state.current || transcript.querySelector('[data-seq="' + message.seq + '"]')) return;
@@ -205,7 +256,10 @@
     transcript.appendChild(node);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
     if (message.meta && message.meta.event === "handoff_packet") {
-      api("GET", "/api/v1/conversations/" + state.current + "/handoff-packet").then(showPacket).catch(function () {});
+      api("GET", "/api/v1/conversations/" + state.current + "/handoff-packet").then(showPacket).then(loadAssist)
+        .catch(function () {});
+    } else if (message.author_kind === "customer" && state.assist) {
+      loadAssist();  // new words from the customer: new suggestions
     }
     transcript.scrollIntoView({ block: "end" });
   }
@@ -223,7 +277,13 @@
     var text = box.value.trim();
     if (!text || !state.current) return;
     var body = { body: text, private: isPrivate.checked, client_message_id: "c-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 7) };
+    var used = state.used;
+    state.used = null;
     api("POST", "/api/v1/conversations/" + state.current + "/messages", body).then(function (posted) {
+      if (used && !body.private) {
+        var same = text === used.suggestion.text.trim();
+        feedback(used.suggestion, used.rank, same ? "accepted" : "edited", same ? null : text);
+      }
       box.value = ""; addMessage(posted.message); refresh();
     }).catch(function (e) { flash(e.message); });
   }

@@ -1,0 +1,128 @@
+"""Agent assist for one conversation: reply suggestions, matching articles, the next best action and a
+coaching tip; and the record of what the agent did with each suggestion (accepted, edited, rejected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tandem.accounts.actors import Actor
+from tandem.assist import engine, repository
+from tandem.assist.models import SuggestionFeedback
+from tandem.assist.schemas import ArticleRef, AssistOut, FeedbackIn, SuggestionOut
+from tandem.bot.nlu.retrieval import Retriever
+from tandem.conversation import service as conversation_service
+from tandem.core.errors import NotFoundError
+from tandem.core.ids import ConversationId, CustomerId
+from tandem.core.uow import UnitOfWork
+from tandem.customers import service as customers_service
+from tandem.customers.crm import CrmConnector
+from tandem.routing import service as routing_service
+
+HISTORY = 800  # past agent replies searched per request
+LEARNED = 200  # accepted or edited suggestions searched per request
+
+
+async def assist(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    knowledge: Retriever | None,
+    crm: CrmConnector | None,
+) -> AssistOut:
+    actor.require_staff()
+    conversation = await conversation_service.access_conversation(
+        uow, actor=actor, conversation_id=conversation_id
+    )
+    messages = await conversation_service.episode_messages(uow, conversation_id, include_private=False)
+    customer_texts = [m.body for m in messages if m.author_kind.value == "customer"]
+    query = " ".join(customer_texts[-2:])[:2000]
+    agent_replied = any(m.author_kind.value == "agent" for m in messages)
+    packet = await _packet(uow, actor, conversation_id)
+    summary: dict[str, Any] = (packet or {}).get("summary", {})
+    customer = await customers_service.require_customer(uow, customer_id=CustomerId(conversation.customer_id))
+    profile = await customers_service.find_crm_profile(crm, customer)
+    name = (profile.name if profile else None) or customer.display_name
+    orders = (summary.get("entities") or {}).get("order_numbers") or engine.ORDER_NUMBER.findall(query)
+    order = orders[0] if orders else None
+    suggestions: list[engine.Suggestion] = []
+    if packet and packet.get("suggested_reply") and not agent_replied:
+        text = packet["suggested_reply"]
+        suggestions.append(
+            engine.Suggestion(engine.suggestion_id("handoff", text), "handoff", text, "handoff", 1.0)
+        )
+    history = [
+        engine.PastReply(customer_text, reply, learned=True)
+        for customer_text, reply in await repository.learned_replies(uow.session, limit=LEARNED)
+    ] + [
+        engine.PastReply(customer_text, reply)
+        for customer_text, reply in await conversation_service.past_agent_replies(
+            uow, exclude=conversation_id, limit=HISTORY
+        )
+    ]
+    for item, score in engine.similar_replies(query, history):
+        text = engine.fit_to_customer(item.reply, name=name, order=order)
+        source = "a reply agents chose before" if item.learned else "a colleague's reply to a similar message"
+        suggestions.append(
+            engine.Suggestion(
+                engine.suggestion_id("past_reply", text), "past_reply", text, source, 0.9 * score
+            )
+        )
+    articles: list[ArticleRef] = []
+    if knowledge is not None and query:
+        for hit in knowledge.search(query, locale=conversation.locale.split("-")[0], limit=3, dense=False):
+            article = hit.article
+            articles.append(
+                ArticleRef(
+                    slug=article.slug, locale=article.locale, title=article.title, score=round(hit.score, 3)
+                )
+            )
+            text = article.body.split("\n\n")[0]
+            suggestions.append(
+                engine.Suggestion(
+                    engine.suggestion_id("article", text), "article", text, article.title, 0.8 * hit.score
+                )
+            )
+    intent = (summary.get("intent") or {}).get("intent")
+    return AssistOut(
+        suggestions=[SuggestionOut(**vars(s)) for s in engine.rank(suggestions)],
+        articles=articles,
+        next_best_action=engine.next_best_action(intent, profile, today=uow.clock.now().date()),
+        coaching_tip=engine.coaching_tip(
+            trigger=(packet or {}).get("trigger") or summary.get("trigger"),
+            topic=(summary.get("evidence") or {}).get("topic"),
+            direction=(summary.get("sentiment") or {}).get("direction"),
+        ),
+    )
+
+
+async def _packet(uow: UnitOfWork, actor: Actor, conversation_id: ConversationId) -> dict[str, Any] | None:
+    try:
+        found = await routing_service.get_packet(uow, actor=actor, conversation_id=conversation_id)
+    except NotFoundError:
+        return None
+    return {**found.packet, "trigger": found.trigger}
+
+
+async def record_feedback(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: FeedbackIn
+) -> None:
+    """What the agent did with a suggestion; accepted and edited ones become suggestions for others."""
+    staff_id = actor.require_staff()
+    await conversation_service.access_conversation(uow, actor=actor, conversation_id=conversation_id)
+    messages = await conversation_service.episode_messages(uow, conversation_id, include_private=False)
+    customer_texts = [m.body for m in messages if m.author_kind.value == "customer"]
+    uow.session.add(
+        SuggestionFeedback(
+            conversation_id=conversation_id,
+            staff_id=staff_id,
+            suggestion_id=data.suggestion_id,
+            kind=data.kind,
+            action=data.action.value,
+            customer_text=" ".join(customer_texts[-2:])[:2000] or None,
+            suggested_text=data.suggested_text,
+            final_text=data.final_text,
+            created_at=uow.clock.now(),
+            rank=data.rank,
+        )
+    )

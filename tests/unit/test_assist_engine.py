@@ -1,0 +1,97 @@
+"""Agent assist, the pure part: past replies that fit, never leak, and learn; next best actions from the
+store's policies; coaching tips."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tandem.assist import engine
+from tandem.customers.crm import CustomerProfile, OrderSummary
+
+TODAY = date(2026, 11, 27)
+
+
+def _profile(*orders: OrderSummary, membership: str = "silver", premium: bool = False) -> CustomerProfile:
+    return CustomerProfile(
+        external_id="C1",
+        name="Tom Jones",
+        email="tom@example.com",
+        phone=None,
+        membership=membership,
+        premium_subscription=premium,
+        customer_since=None,
+        lifetime_value=Decimal("100"),
+        orders=orders,
+    )
+
+
+def _order(
+    number: str, status: str, *, delivered_days_ago: int | None = None, tracking: str | None = None
+) -> OrderSummary:
+    delivered = TODAY - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None
+    return OrderSummary(
+        number=number,
+        placed_on=TODAY - timedelta(days=(delivered_days_ago or 0) + 3),
+        status=status,
+        total=Decimal("54.00"),
+        currency="EUR",
+        delivered_on=delivered,
+        tracking_number=tracking,
+        carrier="DHL",
+    )
+
+
+def test_a_past_reply_never_carries_the_other_customers_order_email_or_name() -> None:
+    reply = "Hi Maya, ORD-10002 left the warehouse; the label went to maya@example.com."
+    fitted = engine.fit_to_customer(reply, name="Tom Jones", order="ORD-20001")
+    assert fitted == "Hi Tom, ORD-20001 left the warehouse; the label went to [e-mail]."
+    anonymous = engine.fit_to_customer(reply, name=None, order=None)
+    assert "Maya" not in anonymous and "ORD-10002" not in anonymous and "[order number]" in anonymous
+
+
+def test_similar_messages_find_their_replies_and_learned_ones_rank_higher() -> None:
+    history = [
+        engine.PastReply("where is my parcel", "It is on its way."),
+        engine.PastReply("how do I return a lamp", "Returns are free within 90 days."),
+        engine.PastReply("where is my parcel now", "Here is the tracking link.", learned=True),
+    ]
+    found = engine.similar_replies("where is my parcel?", history)
+    assert [item.reply for item, _ in found][:2] == ["Here is the tracking link.", "It is on its way."]
+    assert engine.similar_replies("completely unrelated words", history) == []
+    assert engine.similar_replies("", history) == []
+
+
+def test_next_best_action_follows_the_return_policy_and_the_order() -> None:
+    inside = _profile(_order("ORD-1", "delivered", delivered_days_ago=10))
+    assert engine.next_best_action("return_item", inside, today=TODAY).startswith("Offer a return: ORD-1")
+    outside = _profile(_order("ORD-2", "delivered", delivered_days_ago=200), membership="guest")
+    assert engine.next_best_action("return_item", outside, today=TODAY).startswith(
+        "Explain the return policy"
+    )
+    shipped = _profile(_order("ORD-3", "shipped", tracking="TRK123"))
+    assert "TRK123" in (engine.next_best_action("order_status", shipped, today=TODAY) or "")
+    assert "missing-parcel claim" in (
+        engine.next_best_action(
+            "missing_package", _profile(_order("ORD-4", "delivered", delivered_days_ago=1)), today=TODAY
+        )
+        or ""
+    )
+    assert engine.next_best_action("cancel_subscription", _profile(premium=True), today=TODAY)
+    assert engine.next_best_action("greeting", inside, today=TODAY) is None
+    assert engine.next_best_action("return_item", None, today=TODAY) is None
+
+
+def test_coaching_tips_for_upset_customers_and_sensitive_topics_only() -> None:
+    assert "Acknowledge" in (engine.coaching_tip(trigger="sentiment", topic=None, direction=None) or "")
+    assert "card number" in (
+        engine.coaching_tip(trigger="sensitive_topic", topic="fraud", direction=None) or ""
+    )
+    assert engine.coaching_tip(trigger="customer_request", topic=None, direction="steady") is None
+
+
+def test_ranking_drops_weak_and_duplicate_suggestions() -> None:
+    same = engine.Suggestion("a", "article", "text", "x", 0.9)
+    duplicate = engine.Suggestion("b", "past_reply", "text", "y", 0.8)
+    weak = engine.Suggestion("c", "article", "other", "z", 0.05)
+    assert engine.rank([weak, duplicate, same]) == [same]
