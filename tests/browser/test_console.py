@@ -112,3 +112,23 @@ async def test_an_agent_cannot_open_the_supervisor_view(page: Any, live_server: 
     await _sign_in(page, live_server)
     response = await page.goto(f"{live_server.http}/console/supervisor")
     assert response is not None and response.status == 403
+
+
+async def test_an_agent_tags_the_reason_and_transfers_to_a_colleague(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "I need an exception to the return policy")
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    await agent.get_by_role("button", name="Accept").click()
+    colleague = await new_page()
+    await _sign_in(colleague, live_server, "priya@tandem.example")
+    await agent.get_by_label("Transfer to").focus()  # the list is read again when opened
+    await expect(agent.get_by_label("Transfer to")).to_contain_text("Priya Nair")
+    await agent.get_by_label("Escalation reason").select_option("policy_exception")
+    await expect(agent.get_by_role("status")).to_contain_text("Reason saved")
+    await agent.get_by_label("Reason or disposition").fill("goodwill refund needs Priya")
+    await agent.get_by_label("Transfer to").select_option(label="Priya Nair (0/3)")
+    await expect(agent.get_by_role("status")).to_contain_text("Transferred")
+    await expect(colleague.get_by_role("list").get_by_role("button", name="#")).to_have_count(1)

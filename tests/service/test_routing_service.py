@@ -17,7 +17,7 @@ from tandem.conversation.schemas import ConversationCreate, MessageCreate
 from tandem.conversation.state import Owner, Trigger
 from tandem.core.clock import FrozenClock
 from tandem.core.config_file import PolicyFileError
-from tandem.core.errors import PermissionDeniedError
+from tandem.core.errors import InvalidInputError, PermissionDeniedError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
 from tandem.routing import overrides, sla
@@ -455,3 +455,24 @@ async def test_a_transfer_keeps_the_original_trigger_so_the_override_still_appli
             uow, actor=agent(ALEX), conversation_id=cid, data=OverrideIn(reason="fine after all")
         )
     assert (await _state(floor, cid))[0] is Owner.BOT
+
+
+async def test_escalation_reasons_come_from_the_fixed_taxonomy(floor: Container) -> None:
+    cid = await _handoff(floor)
+    async with floor.uow() as uow:
+        await routing.tag_escalation_reason(
+            uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid, code="missing_knowledge"
+        )
+        await routing.tag_escalation_reason(
+            uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid, code="policy_exception"
+        )
+    with pytest.raises(InvalidInputError, match="Reasons: bot_misunderstood"):
+        async with floor.uow() as uow:
+            await routing.tag_escalation_reason(
+                uow, actor=agent(ALEX), config=floor.routing, conversation_id=cid, code="vibes"
+            )
+    async with floor.uow(write=False) as uow:
+        tags = (
+            await conversation_service.access_conversation(uow, actor=agent(ALEX), conversation_id=cid)
+        ).tags
+    assert tags == ["reason:policy_exception"]  # one reason; a new one replaces the old

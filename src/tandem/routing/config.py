@@ -58,6 +58,11 @@ class PriorityConfig(_Strict):
     aging_seconds: Seconds = 120
 
 
+class EscalationReason(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    label: str = Field(min_length=3, max_length=120)
+
+
 class SlaConfig(_Strict):
     first_response_seconds: Seconds = 120
     next_response_seconds: Seconds = 180
@@ -75,6 +80,7 @@ class RoutingConfig(_Strict):
     default_capacity: int = Field(default=3, ge=1, le=50)
     average_handle_seconds: Seconds = 300
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    escalation_reasons: tuple[EscalationReason, ...] = ()
 
     @model_validator(mode="after")
     def _sound(self) -> RoutingConfig:

@@ -147,3 +147,12 @@ class CalibrationRow(BaseModel):
     overridden_score_median: float | None
     suggested_threshold: float | None
     advice: str
+
+
+class ReasonIn(BaseModel):
+    code: CleanStr = Field(max_length=40, description="One of GET /api/v1/routing/escalation-reasons.")
+
+
+class ReasonOut(BaseModel):
+    code: str
+    label: str

@@ -26,7 +26,7 @@ from tandem.accounts.actors import Actor, Role
 from tandem.conversation import service as conversation_service
 from tandem.conversation.errors import ConversationNotFoundError
 from tandem.conversation.notices import notice, wait_text
-from tandem.conversation.schemas import MessageCreate
+from tandem.conversation.schemas import MessageCreate, TagsUpdate
 from tandem.conversation.state import Owner, Transition
 from tandem.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from tandem.core.ids import ConversationId, CustomerId, StaffId
@@ -53,6 +53,7 @@ from tandem.routing.schemas import (
     Presence,
     QueueOut,
     QueueStatus,
+    ReasonOut,
     TransferIn,
 )
 
@@ -1011,3 +1012,33 @@ def require_person(actor: Actor) -> StaffId:
     if staff_id is None:
         raise PermissionDeniedError("This action is for a signed-in staff member.")
     return staff_id
+
+
+REASON_TAG_PREFIX = "reason:"
+
+
+def escalation_reasons(*, actor: Actor, config: RoutingConfig) -> list[ReasonOut]:
+    actor.require_staff()
+    return [ReasonOut(code=r.code, label=r.label) for r in config.escalation_reasons]
+
+
+async def tag_escalation_reason(
+    uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, code: str
+) -> None:
+    """Why this conversation needed a person, from the fixed taxonomy (one reason; a new one replaces it)."""
+    actor.require_staff()
+    known = [reason.code for reason in config.escalation_reasons]
+    if code not in known:
+        raise InvalidInputError(f"Unknown escalation reason '{code}'. Reasons: {', '.join(known)}.")
+    current = await conversation_service.access_conversation(
+        uow, actor=actor, conversation_id=conversation_id
+    )
+    stale = [
+        tag for tag in current.tags if tag.startswith(REASON_TAG_PREFIX) and tag != REASON_TAG_PREFIX + code
+    ]
+    await conversation_service.update_tags(
+        uow,
+        actor=actor,
+        conversation_id=conversation_id,
+        data=TagsUpdate(add=[REASON_TAG_PREFIX + code], remove=stale),
+    )

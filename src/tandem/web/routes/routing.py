@@ -23,6 +23,8 @@ from tandem.routing.schemas import (
     PresenceIn,
     QueueOut,
     QueueStatus,
+    ReasonIn,
+    ReasonOut,
     SlaItem,
     TransferIn,
 )
@@ -198,4 +200,25 @@ async def override_escalation(
     async with container.uow() as uow:
         await overrides.override_escalation(
             uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data
+        )
+
+
+@router.get("/routing/escalation-reasons", response_model=list[ReasonOut])
+async def escalation_reasons(container: ContainerDep, actor: StaffActor) -> list[ReasonOut]:
+    """The fixed taxonomy of why conversations need a person (routing.yaml)."""
+    return service.escalation_reasons(actor=actor, config=container.routing)
+
+
+@router.post("/conversations/{conversation_id}/escalation-reason", status_code=status.HTTP_204_NO_CONTENT)
+async def tag_escalation_reason(
+    conversation_id: IdPath, data: ReasonIn, container: ContainerDep, actor: StaffActor
+) -> None:
+    """Tag why this conversation needed a person; an unknown code is 422 with the allowed ones."""
+    async with container.uow() as uow:
+        await service.tag_escalation_reason(
+            uow,
+            actor=actor,
+            config=container.routing,
+            conversation_id=ConversationId(conversation_id),
+            code=data.code,
         )

@@ -179,6 +179,38 @@
       return api("POST", "/api/v1/conversations/" + cid + "/close", { reason: why("resolved") });
     });
     state.overrideButton = override;
+    // why it needed a person, from the fixed taxonomy
+    var reasons = el("select", { "aria-label": "Escalation reason" });
+    reasons.appendChild(el("option", { value: "" }, "Why did it need a person?"));
+    api("GET", "/api/v1/routing/escalation-reasons").then(function (list) {
+      list.forEach(function (r) { reasons.appendChild(el("option", { value: r.code }, r.label)); });
+    }).catch(function () {});
+    reasons.addEventListener("change", function () {
+      if (!reasons.value) return;
+      api("POST", "/api/v1/conversations/" + cid + "/escalation-reason", { code: reasons.value })
+        .then(function () { flash("Reason saved."); }).catch(function (e) { flash(e.message); });
+    });
+    bar.appendChild(reasons);
+    // transfer to a colleague who is online
+    var colleagues = el("select", { "aria-label": "Transfer to" });
+    colleagues.appendChild(el("option", { value: "" }, "Transfer to…"));
+    function loadColleagues() {  // who is online changes: read it again whenever the list is opened
+      api("GET", "/api/v1/routing/agents").then(function (agents) {
+        while (colleagues.options.length > 1) colleagues.remove(1);
+        agents.filter(function (a) { return a.presence === "online" && a.staff_id !== state.me.id; }).forEach(function (a) {
+          colleagues.appendChild(el("option", { value: String(a.staff_id) }, a.name + " (" + a.load + "/" + a.capacity + ")"));
+        });
+      }).catch(function () {});
+    }
+    loadColleagues();
+    colleagues.addEventListener("focus", loadColleagues);
+    colleagues.addEventListener("change", function () {
+      if (!colleagues.value) return;
+      api("POST", "/api/v1/conversations/" + cid + "/transfer", { staff_id: Number(colleagues.value), note: why("") || null })
+        .then(function () { flash("Transferred."); refresh(); main.textContent = ""; side.textContent = ""; state.current = null; })
+        .catch(function (e) { flash(e.message); colleagues.value = ""; });
+    });
+    bar.appendChild(colleagues);
     return bar;
   }
   function insertSuggestion() {
