@@ -62,6 +62,10 @@ async def test_an_agent_answers_a_handoff_and_the_customer_sees_it_live(
     summary = agent.get_by_label("Handoff summary")
     await expect(summary).to_contain_text("Handoff:")
     await expect(summary).to_contain_text("Suggested first reply")
+    await agent.get_by_role("button", name="Bot failed here").first.click()  # teach the bot from this case
+    await agent.get_by_label("Right intent").first.fill("order_status")
+    await agent.get_by_role("button", name="Save").first.click()
+    await expect(agent.get_by_role("status")).to_contain_text("the bot will learn from it")
     suggestions = agent.get_by_role("list", name="Suggested replies")
     await expect(suggestions.get_by_role("button", name="Use").first).to_be_visible()  # the assist panel
     await agent.get_by_role("button", name="Insert suggested reply").click()

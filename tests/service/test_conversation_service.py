@@ -10,9 +10,15 @@ from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container
 from tandem.conversation import service
 from tandem.conversation.errors import ConversationResolvedError, MessageTooLongError, NotOwnerError
-from tandem.conversation.schemas import ConversationCreate, MessageCreate, RatingCreate, TagsUpdate
+from tandem.conversation.schemas import (
+    BotFailureIn,
+    ConversationCreate,
+    MessageCreate,
+    RatingCreate,
+    TagsUpdate,
+)
 from tandem.conversation.state import InvalidTransitionError, Owner, Trigger
-from tandem.core.errors import PermissionDeniedError
+from tandem.core.errors import InvalidInputError, PermissionDeniedError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
 
@@ -379,3 +385,31 @@ async def test_customers_do_not_see_the_bots_trace(container: Container) -> None
     as_customer = await _messages(container, customer, cid)
     as_staff = await _messages(container, Actor.system(), cid)
     assert "trace" not in as_customer[0].meta and as_staff[0].meta["trace"]["decision"] == "greeting"
+
+
+async def test_an_agent_marks_a_bot_reply_as_a_failure_with_the_right_intent(container: Container) -> None:
+    cid, customer = await _start(container)
+    await _post(container, customer, cid, "my parcel never came")
+    await container.queue.drain()
+    agent = Actor.staff(StaffId(1), Role.AGENT)
+    messages = await _messages(container, Actor.system(), cid)
+    bot_reply = next(m for m in messages if m.author_kind.value == "bot")
+    async with container.uow() as uow:
+        event = await service.flag_bot_reply(
+            uow,
+            actor=agent,
+            conversation_id=cid,
+            seq=bot_reply.seq,
+            data=BotFailureIn(correct_intent="missing_package", note="asked for the wrong thing"),
+        )
+    assert event.type == "bot_failed_here"
+    assert (
+        event.data["customer_text"] == "my parcel never came"
+        and event.data["correct_intent"] == "missing_package"
+    )
+    customer_seq = next(m.seq for m in messages if m.author_kind.value == "customer")
+    with pytest.raises(InvalidInputError, match="not a bot reply"):
+        async with container.uow() as uow:
+            await service.flag_bot_reply(
+                uow, actor=agent, conversation_id=cid, seq=customer_seq, data=BotFailureIn()
+            )

@@ -97,6 +97,14 @@ class RatingCreate(BaseModel):
         return self.csat is None and self.nps is None and not self.comment
 
 
+class BotFailureIn(BaseModel):
+    """An agent marks a bot reply as wrong and says what would have been right (training data)."""
+
+    correct_intent: CleanStr | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9_]+$")
+    correct_article: CleanStr | None = Field(default=None, max_length=120, description="The article's slug.")
+    note: CleanStr | None = Field(default=None, max_length=1000)
+
+
 class TagsUpdate(BaseModel):
     add: list[CleanStr] = Field(default_factory=list, max_length=20)
     remove: list[CleanStr] = Field(default_factory=list, max_length=20)

@@ -30,6 +30,7 @@ from tandem.conversation.models import Conversation, ConversationEvent, Conversa
 from tandem.conversation.notices import notice
 from tandem.conversation.schemas import (
     AuthorKind,
+    BotFailureIn,
     ConversationCreate,
     ConversationOut,
     ConversationPage,
@@ -641,6 +642,43 @@ async def rate(
     _log_event(uow, conversation, "rated", actor=actor, data={"csat": data.csat, "nps": data.nps})
     uow.emit(ConversationRated(conversation_id=conversation.id, csat=data.csat, nps=data.nps))
     return OutcomeOut.model_validate(outcome)
+
+
+async def flag_bot_reply(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, seq: int, data: BotFailureIn
+) -> EventOut:
+    """ "The bot failed here": an agent marks one bot reply as wrong, with the right intent or article.
+    Stored as an event with the customer's words it answered, for the learning loop."""
+    actor.require_staff()
+    conversation = await _require(uow, conversation_id)
+    rows = await repository.list_messages(
+        uow.session, conversation_id=conversation_id, after_seq=0, limit=10_000, include_private=False
+    )
+    reply = next((row for row in rows if row.seq == seq), None)
+    if reply is None or reply.author_kind != AuthorKind.BOT.value:
+        raise InvalidInputError(f"Message {seq} of this conversation is not a bot reply.")
+    asked = [row.body for row in rows if row.seq < seq and row.author_kind == AuthorKind.CUSTOMER.value]
+    trace: dict[str, Any] = reply.meta.get("trace") or {}
+    intent = trace.get("intent")
+    article = trace.get("article")
+    _log_event(
+        uow,
+        conversation,
+        "bot_failed_here",
+        actor=actor,
+        reason=data.note,
+        data={
+            "seq": seq,
+            "customer_text": asked[-1] if asked else None,
+            "bot_intent": intent.get("intent") if isinstance(intent, dict) else None,
+            "bot_article": article.get("slug") if isinstance(article, dict) else None,
+            "correct_intent": data.correct_intent,
+            "correct_article": data.correct_article,
+        },
+    )
+    await uow.session.flush()
+    events = await repository.list_events(uow.session, conversation_id)
+    return EventOut.model_validate(events[-1])
 
 
 async def update_tags(

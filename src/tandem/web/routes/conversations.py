@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from tandem.conversation import service
 from tandem.conversation.schemas import (
     AssignRequest,
+    BotFailureIn,
     CloseRequest,
     ConversationCreate,
     ConversationOut,
@@ -262,3 +263,22 @@ async def get_outcome(
 ) -> OutcomeOut:
     async with container.uow(write=False) as uow:
         return await service.get_outcome(uow, actor=actor, conversation_id=ConversationId(conversation_id))
+
+
+@router.post(
+    "/{conversation_id}/messages/{seq}/bot-failure",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EventOut,
+)
+async def flag_bot_reply(
+    conversation_id: ConversationIdPath,
+    seq: Annotated[int, Path(ge=1, le=MAX_ID, description="The bot reply's sequence number.")],
+    data: BotFailureIn,
+    container: ContainerDep,
+    actor: StaffActor,
+) -> EventOut:
+    """ "The bot failed here", with the right intent or article: training data for the learning loop."""
+    async with container.uow() as uow:
+        return await service.flag_bot_reply(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id), seq=seq, data=data
+        )

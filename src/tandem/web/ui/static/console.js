@@ -285,6 +285,7 @@
       });
       node.appendChild(why); node.appendChild(trace);
     }
+    if (message.author_kind === "bot") node.appendChild(botFailedForm(message));
     transcript.appendChild(node);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
     if (message.meta && message.meta.event === "handoff_packet") {
@@ -294,6 +295,30 @@
       loadAssist();  // new words from the customer: new suggestions
     }
     transcript.scrollIntoView({ block: "end" });
+  }
+  function botFailedForm(message) {
+    // "The bot failed here": the right intent or article, for the learning loop
+    var toggle = el("button", { type: "button", class: "why", "aria-expanded": "false" }, "Bot failed here");
+    var form = el("form", { class: "botfail", hidden: "" });
+    var intent = el("input", { "aria-label": "Right intent", placeholder: "right intent, e.g. missing_package" });
+    var article = el("input", { "aria-label": "Right article", placeholder: "right article slug (optional)" });
+    var save = el("button", { type: "submit" }, "Save");
+    form.appendChild(intent); form.appendChild(article); form.appendChild(save);
+    toggle.addEventListener("click", function () {
+      form.hidden = !form.hidden;
+      toggle.setAttribute("aria-expanded", String(!form.hidden));
+      if (!form.hidden) intent.focus();
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      api("POST", "/api/v1/conversations/" + message.conversation_id + "/messages/" + message.seq + "/bot-failure", {
+        correct_intent: intent.value.trim() || null, correct_article: article.value.trim() || null
+      }).then(function () { form.hidden = true; toggle.textContent = "Marked: bot failed here"; flash("Thanks: the bot will learn from it."); })
+        .catch(function (e) { flash(e.message); });
+    });
+    var wrap = el("span");
+    wrap.appendChild(toggle); wrap.appendChild(form);
+    return wrap;
   }
   function connect(cid) {
     var url = location.origin.replace(/^http/, "ws") + "/api/v1/conversations/" + cid + "/live?after_seq=" + state.lastSeq;
