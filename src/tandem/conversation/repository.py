@@ -361,3 +361,21 @@ async def reply_pairs(session: AsyncSession, *, exclude: int, limit: int) -> lis
         if earlier:
             pairs.append((earlier[-1], reply.body))
     return pairs
+
+
+async def get_message(session: AsyncSession, *, conversation_id: int, seq: int) -> Message | None:
+    statement = select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
+    return await session.scalar(statement)
+
+
+async def customer_text_before(session: AsyncSession, *, conversation_id: int, seq: int) -> str | None:
+    """The customer's last message before ``seq`` (what a bot reply answered)."""
+    statement = (
+        select(Message.body)
+        .where(
+            Message.conversation_id == conversation_id, Message.seq < seq, Message.author_kind == "customer"
+        )
+        .order_by(Message.seq.desc())
+        .limit(1)
+    )
+    return await session.scalar(statement)

@@ -651,17 +651,14 @@ async def flag_bot_reply(
     Stored as an event with the customer's words it answered, for the learning loop."""
     actor.require_staff()
     conversation = await _require(uow, conversation_id)
-    rows = await repository.list_messages(
-        uow.session, conversation_id=conversation_id, after_seq=0, limit=10_000, include_private=False
-    )
-    reply = next((row for row in rows if row.seq == seq), None)
+    reply = await repository.get_message(uow.session, conversation_id=conversation_id, seq=seq)
     if reply is None or reply.author_kind != AuthorKind.BOT.value:
         raise InvalidInputError(f"Message {seq} of this conversation is not a bot reply.")
-    asked = [row.body for row in rows if row.seq < seq and row.author_kind == AuthorKind.CUSTOMER.value]
+    asked = await repository.customer_text_before(uow.session, conversation_id=conversation_id, seq=seq)
     trace: dict[str, Any] = reply.meta.get("trace") or {}
     intent = trace.get("intent")
     article = trace.get("article")
-    _log_event(
+    event = _log_event(
         uow,
         conversation,
         "bot_failed_here",
@@ -669,7 +666,7 @@ async def flag_bot_reply(
         reason=data.note,
         data={
             "seq": seq,
-            "customer_text": asked[-1] if asked else None,
+            "customer_text": asked,
             "bot_intent": intent.get("intent") if isinstance(intent, dict) else None,
             "bot_article": article.get("slug") if isinstance(article, dict) else None,
             "correct_intent": data.correct_intent,
@@ -677,8 +674,7 @@ async def flag_bot_reply(
         },
     )
     await uow.session.flush()
-    events = await repository.list_events(uow.session, conversation_id)
-    return EventOut.model_validate(events[-1])
+    return EventOut.model_validate(event)
 
 
 async def update_tags(
@@ -1025,21 +1021,21 @@ def _log_event(
     from_state: Owner | None = None,
     to_state: Owner | None = None,
     data: dict[str, Any] | None = None,
-) -> None:
-    uow.session.add(
-        ConversationEvent(
-            conversation_id=conversation.id,
-            type=event_type,
-            from_state=from_state.value if from_state else None,
-            to_state=to_state.value if to_state else None,
-            trigger=trigger.value if trigger else None,
-            reason=reason,
-            actor_kind=actor.kind.value,
-            actor_id=actor.staff_id,
-            data=data or {},
-            created_at=uow.clock.now(),
-        )
+) -> ConversationEvent:
+    event = ConversationEvent(
+        conversation_id=conversation.id,
+        type=event_type,
+        from_state=from_state.value if from_state else None,
+        to_state=to_state.value if to_state else None,
+        trigger=trigger.value if trigger else None,
+        reason=reason,
+        actor_kind=actor.kind.value,
+        actor_id=actor.staff_id,
+        data=data or {},
+        created_at=uow.clock.now(),
     )
+    uow.session.add(event)
+    return event
 
 
 def message_out(message: Any) -> MessageOut:

@@ -16,6 +16,7 @@ Every function takes the caller's unit of work and never commits.
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ import structlog
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
+from tandem.accounts.schemas import StaffOut
 from tandem.conversation import service as conversation_service
 from tandem.conversation.errors import ConversationNotFoundError
 from tandem.conversation.notices import notice, wait_text
@@ -370,17 +372,22 @@ async def _handle_seconds(uow: UnitOfWork, config: RoutingConfig) -> float:
     return statistics.median(samples)
 
 
-async def _announce_positions(uow: UnitOfWork, *, config: RoutingConfig, entries: list[QueueEntry]) -> None:
-    """Tell every waiting customer their current place and expected wait, live (the widget shows it)."""
-    if not entries:
-        return
-    now = uow.clock.now()
+@dataclass(frozen=True)
+class _Place:
+    position: int
+    expected_wait_seconds: float | None
+    agents_online: int
+
+
+def _places(
+    entries: list[QueueEntry], *, config: RoutingConfig, now: datetime, agents: list[AgentSlot], handle: float
+) -> dict[int, _Place]:
+    """Each waiting conversation's place in its queue, expected wait and the agents who could take it."""
     policy = config.engine_policy()
-    agents = await _agent_slots(uow, config)
-    handle = await _handle_seconds(uow, config)
     by_queue: dict[str, list[QueueEntry]] = {}
     for entry in entries:
         by_queue.setdefault(entry.queue, []).append(entry)
+    places: dict[int, _Place] = {}
     for members in by_queue.values():
         items = Router(policy=policy).order(
             [_item(e, config=config, now=now) for e in members], now.timestamp()
@@ -388,15 +395,27 @@ async def _announce_positions(uow: UnitOfWork, *, config: RoutingConfig, entries
         for position, item in enumerate(items, start=1):
             tier, skill, language, _ = policy.effective(item, now.timestamp())
             able = [agent for agent in agents if agent.can_take(tier, skill, language)]
-            status = {
-                "position": position,
-                "expected_wait_seconds": expected_wait_seconds(position, able, handle_seconds=handle),
-                "agents_online": len(able),
-            }
-            uow.publish(
-                conversation_service.conversation_channel(item.conversation_id),
-                {"kind": "queue", "status": status},
-            )
+            expected = expected_wait_seconds(position, able, handle_seconds=handle)
+            places[item.conversation_id] = _Place(position, expected, len(able))
+    return places
+
+
+async def _announce_positions(uow: UnitOfWork, *, config: RoutingConfig, entries: list[QueueEntry]) -> None:
+    """Tell every waiting customer their current place and expected wait, live (the widget shows it)."""
+    if not entries:
+        return
+    places = _places(
+        entries,
+        config=config,
+        now=uow.clock.now(),
+        agents=await _agent_slots(uow, config),
+        handle=await _handle_seconds(uow, config),
+    )
+    for conversation_id, place in places.items():
+        uow.publish(
+            conversation_service.conversation_channel(conversation_id),
+            {"kind": "queue", "status": vars(place)},
+        )
 
 
 async def _recover_orphans(uow: UnitOfWork, queued: set[int]) -> int:
@@ -468,11 +487,13 @@ async def _loads(uow: UnitOfWork) -> dict[int, int]:
     return loads
 
 
-async def _profiles(uow: UnitOfWork, config: RoutingConfig) -> dict[int, AgentProfile]:
+async def _profiles(
+    uow: UnitOfWork, config: RoutingConfig, *, staff: list[StaffOut] | None = None
+) -> dict[int, AgentProfile]:
     """Every active staff member's routing profile; missing ones are created (offline) from the account:
     agents at Tier 1, supervisors and admins at the supervisor tier, with the account's languages."""
     stored = {profile.staff_id: profile for profile in await repository.list_profiles(uow.session)}
-    staff = await accounts_service.directory(uow)
+    staff = staff if staff is not None else await accounts_service.directory(uow)
     now = uow.clock.now()
     defaults = {
         member.id: {
@@ -889,8 +910,9 @@ async def list_agents(uow: UnitOfWork, *, actor: Actor, config: RoutingConfig) -
 async def _agents_out(
     uow: UnitOfWork, config: RoutingConfig, *, only: set[int] | None = None
 ) -> list[AgentOut]:
-    profiles = await _profiles(uow, config)
-    staff = {member.id: member for member in await accounts_service.directory(uow)}
+    directory = await accounts_service.directory(uow)
+    profiles = await _profiles(uow, config, staff=directory)
+    staff = {member.id: member for member in directory}
     loads = await _loads(uow)
     out = []
     for staff_id, profile in sorted(profiles.items()):
@@ -961,26 +983,24 @@ async def _status(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: in
     entry = await repository.open_entry(uow.session, conversation_id)
     if view.state is not Owner.WAITING or entry is None or entry.episode != view.episode:
         return QueueStatus(conversation_id=conversation_id, state=view.state.value)
-    now = uow.clock.now()
-    policy = config.engine_policy()
     same_queue = await repository.open_entries(uow.session, queue=entry.queue)
-    router = Router(policy=policy)
-    ordered = router.order([_item(e, config=config, now=now) for e in same_queue], now.timestamp())
-    position = next(
-        (i for i, item in enumerate(ordered, start=1) if item.conversation_id == conversation_id), None
+    places = _places(
+        same_queue,
+        config=config,
+        now=uow.clock.now(),
+        agents=await _agent_slots(uow, config),
+        handle=await _handle_seconds(uow, config),
     )
-    if position is None:  # assigned between the two reads
+    place = places.get(conversation_id)
+    if place is None:  # assigned between the two reads
         return QueueStatus(conversation_id=conversation_id, state=view.state.value)
-    tier, skill, language, _ = policy.effective(_item(entry, config=config, now=now), now.timestamp())
-    agents = [a for a in await _agent_slots(uow, config) if a.can_take(tier, skill, language)]
-    expected = expected_wait_seconds(position, agents, handle_seconds=await _handle_seconds(uow, config))
     return QueueStatus(
         conversation_id=conversation_id,
         state=view.state.value,
         queue=entry.queue,
-        position=position,
-        expected_wait_seconds=expected,
-        agents_online=len(agents),
+        position=place.position,
+        expected_wait_seconds=place.expected_wait_seconds,
+        agents_online=place.agents_online,
         enqueued_at=entry.enqueued_at,
         follow_up_email=entry.follow_up_email,
     )
