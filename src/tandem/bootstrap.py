@@ -20,6 +20,7 @@ import structlog
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
+from tandem.assist.service import ReplyHistory
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.escalation import EscalationPolicy, load_policy
@@ -78,6 +79,7 @@ class Container:
     escalation_policy: EscalationPolicy
     routing: RoutingConfig
     knowledge: HybridRetriever | None = None  # keyword search over published articles, for agent assist
+    reply_history: ReplyHistory = field(default_factory=ReplyHistory)  # past agent replies, for agent assist
     started: bool = False
     _ticker: asyncio.Task[None] | None = None
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds

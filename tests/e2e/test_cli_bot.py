@@ -141,3 +141,17 @@ def test_bot_train_writes_a_model_the_server_can_load(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert output.exists() and "cross-validation" in _said(result.output)
+
+
+def test_bench_assist_prints_its_figures_and_names_a_missing_file(tmp_path: Path) -> None:
+    messages = tmp_path / "messages.csv"
+    rows = ["text,category"] + [f"where is my parcel {n},track_order" for n in range(60)]
+    messages.write_text("\n".join(rows), encoding="utf-8")
+    result = runner.invoke(app, ["bench", "assist", "--messages", str(messages), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"top3_hit_rate", "p99_ms", "nearest_top3_hit_rate", "canned_top3_hit_rate"} <= set(figures)
+    missing = runner.invoke(app, ["bench", "assist", "--messages", str(tmp_path / "nope.csv")])
+    assert (
+        missing.exit_code == 2 and "nope.csv" in _said(missing.output) and "Traceback" not in missing.output
+    )

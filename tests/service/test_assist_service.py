@@ -13,6 +13,7 @@ from conftest import make_settings
 from tandem.accounts.actors import Actor, Role
 from tandem.assist import service as assist
 from tandem.assist.schemas import FeedbackAction, FeedbackIn
+from tandem.assist.service import ReplyHistory
 from tandem.bootstrap import Container, build_container
 from tandem.conversation import service as conversation_service
 from tandem.conversation.schemas import ConversationCreate, MessageCreate
@@ -75,7 +76,14 @@ async def test_suggestions_put_the_handoff_first_and_reuse_a_colleagues_reply_sa
         desk, "where is my parcel? this is ridiculous", email="tom@example.com", trigger=Trigger.SENTIMENT
     )
     async with desk.uow(write=False) as uow:
-        help = await assist.assist(uow, actor=ALEX, conversation_id=cid, knowledge=None, crm=desk.crm)
+        help = await assist.assist(
+            uow,
+            actor=ALEX,
+            conversation_id=cid,
+            knowledge=None,
+            crm=desk.crm,
+            history=ReplyHistory(refresh_seconds=0),
+        )
     kinds = [s.kind for s in help.suggestions]
     assert kinds[0] == "handoff"
     past = next(s for s in help.suggestions if s.kind == "past_reply")
@@ -100,7 +108,14 @@ async def test_accepted_suggestions_are_recorded_and_suggested_again(desk: Conta
         )
     other = await _conversation(desk, "do you accept a gift card for payment", email="maya@example.com")
     async with desk.uow(write=False) as uow:
-        help = await assist.assist(uow, actor=ALEX, conversation_id=other, knowledge=None, crm=desk.crm)
+        help = await assist.assist(
+            uow,
+            actor=ALEX,
+            conversation_id=other,
+            knowledge=None,
+            crm=desk.crm,
+            history=ReplyHistory(refresh_seconds=0),
+        )
     learned = [s for s in help.suggestions if s.kind == "past_reply"]
     assert learned and learned[0].text == "Yes: gift cards work at checkout, in full or in part."
     assert learned[0].source == "a reply agents chose before"
@@ -111,4 +126,11 @@ async def test_customers_cannot_ask_for_suggestions(desk: Container) -> None:
     customer = Actor.customer(cid, 1)  # type: ignore[arg-type]
     with pytest.raises(PermissionDeniedError, match="staff"):
         async with desk.uow(write=False) as uow:
-            await assist.assist(uow, actor=customer, conversation_id=cid, knowledge=None, crm=desk.crm)
+            await assist.assist(
+                uow,
+                actor=customer,
+                conversation_id=cid,
+                knowledge=None,
+                crm=desk.crm,
+                history=ReplyHistory(refresh_seconds=0),
+            )

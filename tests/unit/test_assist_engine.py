@@ -62,6 +62,33 @@ def test_similar_messages_find_their_replies_and_learned_ones_rank_higher() -> N
     assert engine.similar_replies("", history) == []
 
 
+def test_a_bare_long_order_number_from_another_shop_is_scrubbed_too() -> None:
+    fitted = engine.fit_to_customer("Hi Ana, order 113542617735902 is cancelled.", name="Tom", order=None)
+    assert fitted == "Hi Tom, order [order number] is cancelled."
+
+
+def test_the_reply_the_team_sends_most_to_such_messages_beats_a_one_off_nearer_match() -> None:
+    usual = "Hi Ana, you can track it under Account > Orders."
+    history = [engine.PastReply(f"where is my parcel {n}", usual.replace("Ana", f"C{n}")) for n in range(5)]
+    history.append(engine.PastReply("where is my parcel", "Hi Bo, I'll call the courier myself."))
+    found = engine.similar_replies("where is my parcel", history)
+    assert next(item.reply for item, _ in found).endswith("you can track it under Account > Orders.")
+    assert found[0][1] == 1.0 and len(found) == 2  # five replies to five customers are one candidate
+
+
+def test_the_index_grows_without_rebuilding_and_never_suggests_the_conversations_own_reply() -> None:
+    index = engine.ReplyIndex(capacity=3)
+    index.add([engine.PastReply("can I pay with paypal", "Yes, PayPal works.", conversation_id=1)])
+    assert [p.reply for p, _ in index.search("pay with paypal?")] == ["Yes, PayPal works."]
+    assert index.search("pay with paypal?", exclude_conversation=1) == []
+    index.add(
+        [engine.PastReply(f"paypal question {n}", f"Answer {n}.", conversation_id=10 + n) for n in range(3)]
+    )
+    index.compact()
+    assert len(index) == 3 and not index.needs_compaction  # the oldest pair made room
+    assert "Yes, PayPal works." not in [p.reply for p, _ in index.search("pay with paypal", limit=5)]
+
+
 def test_next_best_action_follows_the_return_policy_and_the_order() -> None:
     inside = _profile(_order("ORD-1", "delivered", delivered_days_ago=10))
     assert engine.next_best_action("return_item", inside, today=TODAY).startswith("Offer a return: ORD-1")

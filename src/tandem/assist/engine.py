@@ -24,7 +24,8 @@ import Stemmer
 from tandem.customers.crm import CustomerProfile
 from tandem.store import policies
 
-ORDER_NUMBER = re.compile(r"\bORD-\d{4,}\b", re.IGNORECASE)
+# The demo store's ORD-12345, and the bare long numbers other shops use (6+ digits).
+ORDER_NUMBER = re.compile(r"\b(?:ORD-\d{4,}|\d{6,})\b", re.IGNORECASE)
 EMAIL = re.compile(r"\b[^@\s]+@[^@\s]+\.[a-z]{2,}\b", re.IGNORECASE)
 GREETING = re.compile(r"^(hi|hello|hey|hola|bonjour|hallo|guten tag)\b[ ,]+[^\s,!.]+([,!.])?", re.IGNORECASE)
 LEARNED_BOOST = 1.5  # a reply an agent accepted or edited from a suggestion before
@@ -36,6 +37,7 @@ class PastReply:
     customer_text: str
     reply: str
     learned: bool = False  # it came from an accepted or edited suggestion
+    conversation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,38 +63,121 @@ def fit_to_customer(reply: str, *, name: str | None, order: str | None) -> str:
     )
 
 
+class _Segment:
+    """An immutable BM25 index over some pairs."""
+
+    def __init__(self, pairs: list[PastReply], stemmer: Stemmer.Stemmer) -> None:
+        self.pairs = pairs
+        self.index = bm25s.BM25()
+        self.index.index(_tokens([pair.customer_text for pair in pairs], stemmer), show_progress=False)
+
+    def nearest(self, words: list[str], wanted: int) -> list[tuple[PastReply, float]]:
+        known = [word for word in words if word in self.index.vocab_dict]
+        if not known:
+            return []
+        scores = np.asarray(self.index.get_scores(known), dtype=float)
+        wanted = min(len(scores), wanted)
+        top = np.argpartition(-scores, wanted - 1)[:wanted]
+        return [(self.pairs[int(i)], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _tokens(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
+    found = bm25s.tokenize(
+        [text.lower() for text in texts],
+        stopwords="en",
+        stemmer=stemmer,
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(words) for words in found]
+
+
+class ReplyIndex:
+    """Past (customer message -> agent reply) pairs, searchable by the customer's words.
+
+    Held for the life of the process and extended as replies arrive, so a request searches the whole
+    history (up to ``capacity`` pairs, the newest kept) without reading it again. New pairs go to a small
+    recent segment, cheap to rebuild; ``compact`` folds them into the main segment, which takes seconds at
+    tens of thousands of pairs, so the service runs it in a thread when ``needs_compaction`` says so."""
+
+    def __init__(self, *, capacity: int = 50_000) -> None:
+        self.capacity = capacity
+        self._stemmer = Stemmer.Stemmer("english")
+        self._main: _Segment | None = None
+        self._recent_pairs: list[PastReply] = []
+        self._recent: _Segment | None = None
+
+    def __len__(self) -> int:
+        return min(self.capacity, len(self._main.pairs if self._main else ()) + len(self._recent_pairs))
+
+    def add(self, pairs: list[PastReply]) -> None:
+        if pairs:
+            self._recent_pairs = self._recent_pairs + pairs
+            self._recent = None
+
+    @property
+    def needs_compaction(self) -> bool:
+        main = len(self._main.pairs) if self._main else 0
+        return len(self._recent_pairs) > min(2_000, max(500, main // 5))
+
+    def compact(self) -> None:
+        """Fold the recent pairs into a new main segment (safe to run in a thread beside searches)."""
+        taken = len(self._recent_pairs)
+        pairs = ((self._main.pairs if self._main else []) + self._recent_pairs[:taken])[-self.capacity :]
+        self._main = _Segment(pairs, self._stemmer) if pairs else None
+        self._recent_pairs = self._recent_pairs[taken:]
+        self._recent = None
+
+    def search(
+        self, query: str, *, limit: int = 3, exclude_conversation: int | None = None, neighbours: int = 30
+    ) -> list[tuple[PastReply, float]]:
+        """The replies agents gave most often to the messages most like ``query``.
+
+        The ``neighbours`` nearest past messages vote for their reply, weighted by BM25 score (replies agents
+        accepted or edited from a suggestion count ``LEARNED_BOOST`` times); the same reply to different
+        customers is one candidate, so a team's usual answer wins over a one-off. Scores are scaled so the
+        best is 1."""
+        if not query.strip():
+            return []
+        if self._recent is None and self._recent_pairs:
+            self._recent = _Segment(self._recent_pairs, self._stemmer)
+        words = list(dict.fromkeys(_tokens([query], self._stemmer)[0]))
+        found: list[tuple[PastReply, float]] = []
+        for segment in (self._main, self._recent):
+            if segment is not None:
+                found += segment.nearest(words, neighbours + 20)  # spare for the excluded conversation
+        found.sort(key=lambda pair: -pair[1])
+        votes: dict[str, float] = {}
+        chosen: dict[str, PastReply] = {}
+        used = 0
+        for item, score in found:
+            if used >= neighbours:
+                break
+            if exclude_conversation is not None and item.conversation_id == exclude_conversation:
+                continue
+            used += 1
+            key = reply_key(item.reply)
+            votes[key] = votes.get(key, 0.0) + score * (LEARNED_BOOST if item.learned else 1.0)
+            if key not in chosen or (item.learned and not chosen[key].learned):
+                chosen[key] = item
+        if not votes:
+            return []
+        best = max(votes.values())
+        ranked = sorted(votes.items(), key=lambda pair: -pair[1])[:limit]
+        return [(chosen[key], vote / best) for key, vote in ranked]
+
+
+def reply_key(reply: str) -> str:
+    """A reply without what is personal to one customer, so one answer sent to many counts as one."""
+    return " ".join(fit_to_customer(reply, name=None, order=None).lower().split())
+
+
 def similar_replies(query: str, history: list[PastReply], *, limit: int = 3) -> list[tuple[PastReply, float]]:
-    """The past replies whose customer message is most like ``query`` (BM25, scaled so the best is 1)."""
-    if not query.strip() or not history:
-        return []
-    stemmer = Stemmer.Stemmer("english")
-
-    def tokens(texts: list[str]) -> list[list[str]]:
-        found = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
-        return [list(words) for words in found]
-
-    index = bm25s.BM25()
-    index.index(tokens([item.customer_text.lower() for item in history]), show_progress=False)
-    known = [word for word in dict.fromkeys(tokens([query.lower()])[0]) if word in index.vocab_dict]
-    if not known:
-        return []
-    scores = np.asarray(index.get_scores(known), dtype=float)
-    best = float(scores.max())
-    if best <= 0:
-        return []
-    ranked: list[tuple[PastReply, float]] = []
-    for position in np.argsort(-scores)[: limit * 4]:
-        item = history[int(position)]
-        score = float(scores[position])
-        if score <= 0:
-            break
-        ranked.append((item, score / best * (LEARNED_BOOST if item.learned else 1.0)))
-    ranked.sort(key=lambda pair: -pair[1])
-    unique: list[tuple[PastReply, float]] = []
-    for item, score in ranked:
-        if all(item.reply != kept.reply for kept, _ in unique):
-            unique.append((item, min(1.0, score)))  # ordered by the boosted score, shown on a 0-1 scale
-    return unique[:limit]
+    """One-off search over ``history`` (tests and small callers; the service keeps a ``ReplyIndex``)."""
+    index = ReplyIndex()
+    index.add(history)
+    index.compact()
+    return index.search(query, limit=limit)
 
 
 def rank(suggestions: list[Suggestion], *, limit: int = 5) -> list[Suggestion]:

@@ -8,20 +8,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tandem.assist.models import SuggestionFeedback
 
 
-async def learned_replies(session: AsyncSession, *, limit: int) -> list[tuple[str, str]]:
-    """(customer text, what the agent sent) of suggestions agents accepted or edited, newest first."""
+async def learned_replies(
+    session: AsyncSession, *, after_id: int, limit: int
+) -> list[tuple[int, int, str, str]]:
+    """(feedback id, conversation id, customer text, what the agent sent) of suggestions agents accepted or
+    edited after ``after_id``: the newest ``limit``, oldest first."""
     statement = (
         select(
-            SuggestionFeedback.customer_text, SuggestionFeedback.final_text, SuggestionFeedback.suggested_text
+            SuggestionFeedback.id,
+            SuggestionFeedback.conversation_id,
+            SuggestionFeedback.customer_text,
+            SuggestionFeedback.final_text,
+            SuggestionFeedback.suggested_text,
         )
         .where(
             SuggestionFeedback.action.in_(("accepted", "edited")),
             SuggestionFeedback.customer_text.is_not(None),
+            SuggestionFeedback.id > after_id,
         )
         .order_by(SuggestionFeedback.id.desc())
         .limit(limit)
     )
+    rows = (await session.execute(statement)).all()
     return [
-        (str(customer), str(final or suggested))
-        for customer, final, suggested in (await session.execute(statement)).all()
+        (
+            int(row.id),
+            int(row.conversation_id),
+            str(row.customer_text),
+            str(row.final_text or row.suggested_text),
+        )
+        for row in reversed(rows)
     ]

@@ -3,6 +3,8 @@ coaching tip; and the record of what the agent did with each suggestion (accepte
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from tandem.accounts.actors import Actor
@@ -18,8 +20,46 @@ from tandem.customers import service as customers_service
 from tandem.customers.crm import CrmConnector
 from tandem.routing import service as routing_service
 
-HISTORY = 800  # past agent replies searched per request
-LEARNED = 200  # accepted or edited suggestions searched per request
+
+class ReplyHistory:
+    """The process's index of past agent replies and where its reading of the database stopped.
+
+    Each request first reads what is new since the last read (by primary key, so it is cheap), at most
+    every ``refresh_seconds``; folding a large batch into the main index runs in a thread."""
+
+    def __init__(self, *, capacity: int = 50_000, refresh_seconds: float = 5.0) -> None:
+        self.index = engine.ReplyIndex(capacity=capacity)
+        self.refresh_seconds = refresh_seconds
+        self._after_message = 0
+        self._after_feedback = 0
+        self._read_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, uow: UnitOfWork) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._read_at is not None and now - self._read_at < self.refresh_seconds:
+                return
+            self._read_at = now
+            replies = await conversation_service.past_agent_replies(
+                uow, after_message_id=self._after_message, limit=self.index.capacity
+            )
+            learned = await repository.learned_replies(
+                uow.session, after_id=self._after_feedback, limit=self.index.capacity // 4
+            )
+            if replies:
+                self._after_message = replies[-1][0]
+            if learned:
+                self._after_feedback = learned[-1][0]
+            self.index.add(
+                [engine.PastReply(text, reply, conversation_id=cid) for _, cid, text, reply in replies]
+                + [
+                    engine.PastReply(text, reply, learned=True, conversation_id=cid)
+                    for _, cid, text, reply in learned
+                ]
+            )
+            if self.index.needs_compaction:
+                await asyncio.to_thread(self.index.compact)
 
 
 async def assist(
@@ -29,6 +69,7 @@ async def assist(
     conversation_id: ConversationId,
     knowledge: Retriever | None,
     crm: CrmConnector | None,
+    history: ReplyHistory,
 ) -> AssistOut:
     actor.require_staff()
     conversation = await conversation_service.access_conversation(
@@ -51,16 +92,8 @@ async def assist(
         suggestions.append(
             engine.Suggestion(engine.suggestion_id("handoff", text), "handoff", text, "handoff", 1.0)
         )
-    history = [
-        engine.PastReply(customer_text, reply, learned=True)
-        for customer_text, reply in await repository.learned_replies(uow.session, limit=LEARNED)
-    ] + [
-        engine.PastReply(customer_text, reply)
-        for customer_text, reply in await conversation_service.past_agent_replies(
-            uow, exclude=conversation_id, limit=HISTORY
-        )
-    ]
-    for item, score in engine.similar_replies(query, history):
+    await history.refresh(uow)
+    for item, score in history.index.search(query, exclude_conversation=conversation_id):
         text = engine.fit_to_customer(item.reply, name=name, order=order)
         source = "a reply agents chose before" if item.learned else "a colleague's reply to a similar message"
         suggestions.append(

@@ -244,3 +244,61 @@ def bench_routing(
         f"{result.speedup_vs_naive:.0f}x",
     )
     console.print(table)
+
+
+DEFAULT_ASSIST_MESSAGES = Path("../shared/data/bitext/train.csv")
+
+
+@bench_app.command("assist")
+def bench_assist(
+    messages: Annotated[
+        Path,
+        typer.Option(
+            "--messages",
+            help="Customer messages with their intent (CSV text,category or JSON splits); default: the "
+            "Bitext sample at ../shared/data/bitext/train.csv.",
+        ),
+    ] = DEFAULT_ASSIST_MESSAGES,
+    replies: Annotated[
+        Path | None,
+        typer.Option("--replies", help="YAML of agent reply styles per intent (default: the built-in one)."),
+    ] = None,
+    holdout: Annotated[float, typer.Option(help="Share of conversations held out.", min=0.05, max=0.5)] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated history and the split.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """How often the agent's actual reply is among the top-3 suggestions, on agent turns held out of a
+    simulated history, against two baselines in the same run (the replies to the three nearest messages; the three
+    most sent replies); and the suggestion latency. Target: p99 under 100 ms. With --json:
+    top3_hit_rate, p99_ms, nearest_top3_hit_rate, canned_top3_hit_rate, and more."""
+    from tandem.bench.assist import run_assist_benchmark
+    from tandem.bench.errors import BenchError
+
+    try:
+        with exit_on_user_errors(), stage_progress() as report:
+            result = run_assist_benchmark(
+                messages, replies_file=replies, holdout=holdout, seed=seed, progress=report
+            )
+    except BenchError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    if as_json:
+        console.out(json.dumps(result.as_dict()), highlight=False)
+        return
+    table = Table(
+        title=f"Agent assist: {result.held_out:,} held-out agent turns, history of {result.history:,}",
+        caption="A hit: a suggestion with token F1 >= 0.8 against the reply the agent sent. Target p99 < 100 ms.",
+    )
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    for name, value in (
+        ("Top-3 hit rate", f"{result.top3_hit_rate:.1%}"),
+        ("Top-1 hit rate", f"{result.top1_hit_rate:.1%}"),
+        ("Baseline: replies to the 3 nearest messages", f"{result.nearest_top3_hit_rate:.1%}"),
+        ("Baseline: three most sent replies", f"{result.canned_top3_hit_rate:.1%}"),
+        ("Ratio to the nearest-reply baseline", f"{result.ratio_vs_nearest:.2f}x"),
+        ("Latency p50 / p99", f"{result.p50_ms:.2f} / {result.p99_ms:.2f} ms"),
+        ("Intents", str(result.intents)),
+    ):
+        table.add_row(name, value)
+    console.print(table)

@@ -331,13 +331,15 @@ async def handled_spans(
     return [(joined, resolved) for joined, resolved in rows if joined is not None and resolved is not None]
 
 
-async def reply_pairs(session: AsyncSession, *, exclude: int, limit: int) -> list[tuple[str, str]]:
+async def reply_pairs(
+    session: AsyncSession, *, after_message_id: int, limit: int
+) -> list[tuple[int, int, str, str]]:
+    """(message id, conversation id, customer message, the agent's public reply to it) for agent replies
+    after ``after_message_id``: the newest ``limit`` of them, oldest first."""
     replies = (
         await session.execute(
-            select(Message.conversation_id, Message.seq, Message.body)
-            .where(
-                Message.author_kind == "agent", Message.private.is_(False), Message.conversation_id != exclude
-            )
+            select(Message.id, Message.conversation_id, Message.seq, Message.body)
+            .where(Message.author_kind == "agent", Message.private.is_(False), Message.id > after_message_id)
             .order_by(Message.id.desc())
             .limit(limit)
         )
@@ -345,21 +347,25 @@ async def reply_pairs(session: AsyncSession, *, exclude: int, limit: int) -> lis
     if not replies:
         return []
     conversation_ids = list({row.conversation_id for row in replies})
-    asked = (
-        await session.execute(
-            select(Message.conversation_id, Message.seq, Message.body)
-            .where(Message.author_kind == "customer", Message.conversation_id.in_(conversation_ids))
-            .order_by(Message.conversation_id, Message.seq)
-        )
-    ).all()
     by_conversation: dict[int, list[tuple[int, str]]] = {}
-    for row in asked:
-        by_conversation.setdefault(row.conversation_id, []).append((row.seq, row.body))
+    for start in range(0, len(conversation_ids), 500):  # bounded IN lists
+        asked = (
+            await session.execute(
+                select(Message.conversation_id, Message.seq, Message.body)
+                .where(
+                    Message.author_kind == "customer",
+                    Message.conversation_id.in_(conversation_ids[start : start + 500]),
+                )
+                .order_by(Message.conversation_id, Message.seq)
+            )
+        ).all()
+        for row in asked:
+            by_conversation.setdefault(row.conversation_id, []).append((row.seq, row.body))
     pairs = []
-    for reply in replies:
+    for reply in reversed(replies):
         earlier = [body for seq, body in by_conversation.get(reply.conversation_id, []) if seq < reply.seq]
         if earlier:
-            pairs.append((earlier[-1], reply.body))
+            pairs.append((reply.id, reply.conversation_id, earlier[-1], reply.body))
     return pairs
 
 

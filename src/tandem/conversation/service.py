@@ -1080,7 +1080,9 @@ async def escalations_by_locale(uow: UnitOfWork, *, trigger: str, since: datetim
     return counts
 
 
-async def past_agent_replies(uow: UnitOfWork, *, exclude: int, limit: int) -> list[tuple[str, str]]:
-    """(customer message, the agent's public reply to it) from other conversations, newest first: what
-    agent assist searches for replies to similar messages."""
-    return await repository.reply_pairs(uow.session, exclude=exclude, limit=limit)
+async def past_agent_replies(
+    uow: UnitOfWork, *, after_message_id: int, limit: int
+) -> list[tuple[int, int, str, str]]:
+    """(message id, conversation id, customer message, the agent's public reply to it) newer than
+    ``after_message_id``, oldest first: what agent assist searches for replies to similar messages."""
+    return await repository.reply_pairs(uow.session, after_message_id=after_message_id, limit=limit)

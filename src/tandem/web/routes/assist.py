@@ -28,6 +28,7 @@ async def assist(conversation_id: IdPath, container: ContainerDep, actor: StaffA
             conversation_id=ConversationId(conversation_id),
             knowledge=container.knowledge,
             crm=container.crm,
+            history=container.reply_history,
         )
 
 
