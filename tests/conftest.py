@@ -7,7 +7,6 @@ instead of skipping, so CI can never go green without having tested against them
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -16,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from tandem.bootstrap import Container, build_container
 from tandem.settings import Settings
 from tandem.web.app import create_app
+from tandem.web.loopback import LoopbackServer
 
 pytest_plugins = ["browser_fixtures"]  # Chromium via Playwright, for tests/browser
 
@@ -82,7 +81,8 @@ async def _migrate(url: str, *, seed: bool) -> None:
 
 
 def _is_demo_table(name: str) -> bool:
-    return name.startswith(("store_", "kb_")) or name == "staff_users"
+    """Seeded once per session and kept; drafts are test data (tests that publish restore the articles)."""
+    return (name.startswith(("store_", "kb_")) and name != "kb_article_versions") or name == "staff_users"
 
 
 @pytest.fixture(scope="session")
@@ -191,52 +191,12 @@ async def api(demo_container: Container) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def uvicorn_config_for(container: Container) -> uvicorn.Config:
-    """uvicorn on a free loopback port; the test owns the container's lifetime."""
-    return uvicorn.Config(
-        create_app(container, manage=False),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-        ws_ping_interval=None,
-    )
-
-
-class LiveServer:
-    """A real uvicorn server on a free loopback port, in the test's event loop."""
-
-    def __init__(self, container: Container) -> None:
-        self.container = container
-        self.server = uvicorn.Server(uvicorn_config_for(container))
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
-        for _ in range(500):
-            if self.server.started:
-                break
-            await asyncio.sleep(0.01)
-        socket = self.server.servers[0].sockets[0]
-        self.port = socket.getsockname()[1]
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+class LiveServer(LoopbackServer):
+    """The real app on a free loopback port, in the test's event loop."""
 
     def live_url(self, conversation_id: int, token: str, after_seq: int | None = None) -> str:
         url = f"{self.ws}/api/v1/conversations/{conversation_id}/live?token={token}"
         return url if after_seq is None else f"{url}&after_seq={after_seq}"
-
-    async def stop(self) -> None:
-        self.server.should_exit = True
-        if self.task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self.task, timeout=10)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -33,3 +34,15 @@ async def start_conversation(client: httpx.AsyncClient, **body: Any) -> tuple[in
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(fetch: Any, *, seconds: float = 10.0) -> Any:
+    """Jobs and dispatch run after commit: poll ``fetch`` until it returns something other than None."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        result = await fetch()
+        if result is not None:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the workers")
+        await asyncio.sleep(0.05)

@@ -20,11 +20,13 @@ import structlog
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
+from tandem.assist.mood import MoodReader
 from tandem.assist.service import ReplyHistory
 from tandem.bot import service as bot_service
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.escalation import EscalationPolicy, load_policy
 from tandem.bot.nlu.retrieval import HybridRetriever
+from tandem.bot.nlu.sentiment import VaderLexiconSentiment
 from tandem.bot.protocols import Responder
 from tandem.bot.registry import build_responder
 from tandem.conversation.service import BOT_TURN_JOB, DISPATCH_JOB, HANDOFF_JOB, MessageLimits
@@ -81,10 +83,17 @@ class Container:
     knowledge: HybridRetriever | None = None  # keyword search over published articles, for agent assist
     reply_history: ReplyHistory = field(default_factory=ReplyHistory)  # past agent replies, for agent assist
     started: bool = False
+    _moods: MoodReader | None = None
     _ticker: asyncio.Task[None] | None = None
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
     staff_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=5.0))
     conversation_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=60.0))
+
+    def moods(self) -> MoodReader:
+        """The agents' mood badges: the sentiment scorer (built on first use) and a cache of scored lists."""
+        if self._moods is None:
+            self._moods = MoodReader(VaderLexiconSentiment())
+        return self._moods
 
     @property
     def token_ttl(self) -> timedelta:
@@ -145,6 +154,18 @@ class Container:
             articles=articles,
             today=lambda: self.clock.now().date(),
         )
+
+    async def refresh_knowledge(self) -> None:
+        """Published articles changed: rebuild the bot's and agent assist's article indexes (BM25 and, for
+        English, the encoder's vectors) in a thread, then swap them in."""
+        async with self.uow(write=False) as uow:
+            articles = await kb_service.list_published_articles(uow)
+        knowledge = HybridRetriever(None)
+        await asyncio.to_thread(knowledge.rebuild, articles)
+        self.knowledge = knowledge
+        refresh = getattr(self.responder, "refresh_articles", None)
+        if refresh is not None:
+            await asyncio.to_thread(refresh, articles)
 
     async def stop(self) -> None:
         if self._ticker is not None:

@@ -4,6 +4,7 @@ reply, and the customer sees it live; customer text with HTML in it is text in t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import playwright.async_api as playwright_api
@@ -106,9 +107,11 @@ async def test_a_supervisor_sees_the_floor_and_takes_over_a_late_conversation(
     await supervisor.get_by_role("link", name="Supervisor view").click()
     await expect(supervisor.get_by_role("table", name="Agents")).to_contain_text("Alex Rivera")
     await expect(supervisor.get_by_role("table", name="Queues")).to_contain_text("general")
-    take = supervisor.get_by_role("button", name="Take over #")
-    await take.first.click()
-    await expect(supervisor).to_have_url(f"{live_server.http}/console")
+    at_risk = supervisor.get_by_role("table", name="At risk")
+    await expect(at_risk).to_contain_text("first response")
+    await at_risk.get_by_role("button", name="Take over #").first.click()
+    await expect(supervisor).to_have_url(re.compile(rf"{live_server.http}/console#c=\d+$"))
+    await expect(supervisor.get_by_label("Handoff summary")).to_contain_text("Handoff:")
     await expect(customer.locator(".tw-system", has_text="Sam Supervisor")).to_have_count(1)
 
 
@@ -136,3 +139,99 @@ async def test_an_agent_tags_the_reason_and_transfers_to_a_colleague(
     await agent.get_by_label("Transfer to").select_option(label="Priya Nair (0/3)")
     await expect(agent.get_by_role("status")).to_contain_text("Transferred")
     await expect(colleague.get_by_role("list").get_by_role("button", name="#")).to_have_count(1)
+
+
+async def test_lists_show_mood_and_wait_and_the_keyboard_does_the_frequent_things(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(
+        customer, live_server, "THIS IS RIDICULOUS, I have explained it three times already!!!"
+    )
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    offered = agent.get_by_role("button", name="Accept")
+    await expect(offered).to_be_visible()
+    waiting = agent.locator(".pick").first
+    await expect(waiting.locator(".badge")).to_have_text(re.compile("angry|upset"))
+    await expect(waiting).to_contain_text("waiting")
+    await agent.keyboard.press("?")
+    await expect(agent.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    await agent.keyboard.press("Escape")
+    await agent.keyboard.press("a")  # accept the oldest offer
+    await expect(agent.get_by_label("Handoff summary")).to_contain_text("Handoff:")
+    await expect(agent.locator(".pick .meta", has_text="no reply for")).to_have_count(1)
+    await agent.keyboard.press("r")
+    assert await agent.evaluate("document.activeElement.id") == "reply"
+    tag = agent.get_by_label("Add a tag")
+    await tag.fill("Wrong size")
+    await tag.press("Enter")
+    tags = agent.get_by_role("group", name="Tags")
+    await expect(tags).to_contain_text("wrong size")
+    await tags.get_by_role("button", name="Remove tag wrong size").click()
+    await expect(tags).not_to_contain_text("wrong size")
+
+
+async def test_the_customer_sees_the_agent_typing(new_page: Any, live_server: LiveServer) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "can I change the colour of my lamp order?")
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    await agent.get_by_role("button", name="Accept").click()
+    await expect(agent.get_by_label("Handoff summary")).to_contain_text("Handoff:")
+    await agent.get_by_label("Reply to the customer").press_sequentially("Let me check", delay=20)
+    await expect(customer.locator(".tw-typing")).to_contain_text("Alex Rivera is typing")
+    await customer.locator("#tandem-input").press_sequentially("thanks", delay=20)
+    await expect(agent.locator(".typing")).to_contain_text("The customer is typing")
+
+
+async def test_an_article_written_from_a_conversation_is_published_by_a_supervisor(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "do you engrave initials on wooden lanterns?")
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    await agent.get_by_role("button", name="Accept").click()
+    await expect(agent.get_by_label("Handoff summary")).to_contain_text("Handoff:")
+    await agent.get_by_role("button", name="Write article").click()
+    form = agent.get_by_role("form", name="Knowledge article")
+    await expect(agent.get_by_label("Article title")).to_have_value(
+        "do you engrave initials on wooden lanterns?"
+    )
+    await agent.get_by_label("Article title").fill("Engraving initials on wooden lanterns")
+    await agent.get_by_label("Article text").fill(
+        "We engrave up to three initials on any wooden lantern for free; add them in the order notes."
+    )
+    await form.get_by_role("button", name="Save draft for review").click()
+    await expect(agent.get_by_role("status")).to_contain_text("a supervisor will review it")
+    supervisor = await new_page()
+    await _sign_in(supervisor, live_server, "supervisor@tandem.example")
+    await supervisor.goto(f"{live_server.http}/console/supervisor")
+    drafts = supervisor.get_by_role("table", name="Knowledge drafts to review")
+    await expect(drafts).to_contain_text("Engraving initials on wooden lanterns")
+    await drafts.get_by_role("button", name="Publish").click()
+    await expect(supervisor.get_by_role("status")).to_contain_text("Published: Engraving initials")
+    await expect(drafts).not_to_contain_text("Engraving initials")
+
+
+async def test_a_supervisor_joins_without_taking_over(new_page: Any, live_server: LiveServer) -> None:
+    customer = await new_page()
+    await _customer_asks_for_a_person(customer, live_server, "my refund has not arrived")
+    agent = await new_page()
+    await _sign_in(agent, live_server)
+    await agent.get_by_role("button", name="Accept").click()
+    await expect(agent.get_by_label("Handoff summary")).to_contain_text("Handoff:")
+    supervisor = await new_page()
+    await _sign_in(supervisor, live_server, "supervisor@tandem.example")
+    await supervisor.goto(f"{live_server.http}/console/supervisor")
+    live = supervisor.get_by_role("table", name="Live conversations")
+    await expect(live).to_contain_text("Alex Rivera")
+    await live.get_by_role("button", name="Join #").first.click()
+    await expect(supervisor).to_have_url(re.compile(rf"{live_server.http}/console#c=\d+$"))
+    await expect(supervisor.get_by_role("log", name="Transcript")).to_contain_text(
+        "my refund has not arrived"
+    )
+    await expect(agent.get_by_role("log", name="Transcript")).to_contain_text("joined to listen in")
+    await expect(agent.get_by_role("list").get_by_role("button", name="#")).to_have_count(1)  # still Alex's
+    assert await customer.locator(".tw-log").get_by_text("joined to listen in").count() == 0

@@ -32,10 +32,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from conftest import make_settings, uvicorn_config_for
+from conftest import make_settings
 from helpers import DEMO_PASSWORD
 from tandem.bootstrap import Container, build_container
 from tandem.core.observability import REGISTRY
+from tandem.web.loopback import loopback_config
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class ThreadedServer:
         self.container = container = build_container(self.settings)
         await container.start(migrate_schema=False, seed=False)
         try:
-            self.server = uvicorn.Server(uvicorn_config_for(container))
+            self.server = uvicorn.Server(loopback_config(container))
             await self.server.serve()
         finally:
             await container.stop()

@@ -3,24 +3,11 @@ the 409s people see when something is not possible."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
-from helpers import bearer, staff_token, start_conversation
-
-
-async def _eventually(fetch: Any, *, seconds: float = 10.0) -> Any:
-    """The handoff job and the dispatch run after commit; wait for their effect, not a fixed time."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = await fetch()
-        if result is not None:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting for routing")
-        await asyncio.sleep(0.05)
+from helpers import bearer, eventually, staff_token, start_conversation
 
 
 async def _packet(api: httpx.AsyncClient, cid: int, token: str) -> Any:
@@ -28,7 +15,7 @@ async def _packet(api: httpx.AsyncClient, cid: int, token: str) -> Any:
         response = await api.get(f"/api/v1/conversations/{cid}/handoff-packet", headers=bearer(token))
         return response.json() if response.status_code == 200 else None
 
-    return await _eventually(fetch)
+    return await eventually(fetch)
 
 
 async def test_talk_to_an_agent_reaches_an_online_agent_with_the_packet(api: httpx.AsyncClient) -> None:
@@ -43,7 +30,7 @@ async def test_talk_to_an_agent_reaches_an_online_agent_with_the_packet(api: htt
         offers = (await api.get("/api/v1/routing/offers", headers=bearer(agent))).json()
         return offers or None
 
-    assert [o["conversation_id"] for o in await _eventually(offered)] == [cid]
+    assert [o["conversation_id"] for o in await eventually(offered)] == [cid]
     status = (await api.get(f"/api/v1/conversations/{cid}/queue", headers=bearer(token))).json()
     assert status["state"] == "waiting" and status["position"] == 1
     accepted = await api.post(f"/api/v1/routing/offers/{cid}/accept", headers=bearer(agent))

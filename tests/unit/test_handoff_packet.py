@@ -377,3 +377,29 @@ def test_a_transfer_never_loses_the_packet(
     assert str(transfers[-1].get("to")) in note
     assert note.endswith(f"Suggested first reply: {snapshot['suggested_reply']}")
     assert note.splitlines()[0] == snapshot["note"].splitlines()[0]  # the trigger is still on top
+
+
+def test_the_answer_a_running_flow_asked_for_does_not_change_the_goal() -> None:
+    transcript = [
+        _customer(1, f"Where is my order {ORDER}?"),
+        _bot(
+            2,
+            "What e-mail address did you use for the order?",
+            1,
+            decision="flow:order_status",
+            flow={"name": "order_status", "awaiting": "email"},
+            intent={"intent": "order_status", "confidence": 0.93},
+        ),
+        _customer(3, "maya@example.com"),
+        _bot(
+            4,
+            "I'm passing you to a colleague.",
+            3,
+            decision="flow:order_status",
+            flow={"name": "order_status", "awaiting": None},
+            intent={"intent": "recover_username", "confidence": 0.35},  # the classifier's guess for an e-mail
+        ),
+    ]
+    packet = _packet(transcript=transcript)
+    assert packet["summary"]["intent"] == {"intent": "order_status", "confidence": 0.93}
+    assert "order status" in packet["suggested_reply"]

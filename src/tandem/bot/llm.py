@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import structlog
 
 from tandem.bot.pipeline import Tier0Responder
 from tandem.bot.types import BotReply, BotTurn
+from tandem.kb.schemas import ArticleOut
 
 log = structlog.get_logger(__name__)
 NO_ANSWER = "NO_ANSWER"
@@ -48,6 +50,9 @@ class OpenAICompatibleResponder:
         self.timeout = timeout_seconds
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = client or httpx.AsyncClient()
+
+    def refresh_articles(self, articles: Sequence[ArticleOut]) -> None:
+        self.fallback.refresh_articles(articles)
 
     async def aclose(self) -> None:
         await self._client.aclose()

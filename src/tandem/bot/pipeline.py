@@ -15,9 +15,10 @@ Steps 1-4 are pure CPU work (``analyse``); only flows read the CRM.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -41,6 +42,7 @@ from tandem.bot.nlu.sentiment import VaderLexiconSentiment, estimate_frustration
 from tandem.bot.nlu.signals import detect_signals
 from tandem.bot.protocols import IntentClassifier
 from tandem.bot.types import BotReply, BotTurn, IntentPrediction
+from tandem.kb.schemas import ArticleOut
 
 ANALYSED_CHARS = 2000  # a 10,000-character paste is judged by its start; the agent sees it all
 SMALLTALK = frozenset({"greeting", "thanks", "goodbye"})  # each has a catalogue message of the same name
@@ -93,6 +95,13 @@ class Tier0Responder:
         self.human_request = human_request
 
     # --- analysis (pure CPU) -----------------------------------------------------------------------------
+
+    def refresh_articles(self, articles: Sequence[ArticleOut]) -> None:
+        """The knowledge base changed: index the published articles again and swap the new index in whole,
+        so a turn in flight keeps a consistent one."""
+        fresh = copy.copy(self.retriever)
+        fresh.rebuild(articles)
+        self.retriever = fresh
 
     def analyse(self, turn: BotTurn) -> Analysis:
         timings: dict[str, float] = {}

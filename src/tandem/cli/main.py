@@ -430,6 +430,24 @@ def escalation_check(
     console.print("[green]Both files are valid.[/green]")
 
 
+@app.command()
+def screenshots(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write the PNG files (created if missing).")
+    ],
+    chromium: Annotated[
+        str | None,
+        typer.Option(help="Chromium binary (default: TANDEM_CHROMIUM, chromium on PATH, /usr/bin/chromium)."),
+    ] = None,
+) -> None:
+    """PNG screenshots of the chat widget (desktop and phone), the agent console and the supervisor view,
+    taken in Chromium on a scratch copy of the demo store (your database is never touched). Needs the dev
+    extra (Playwright) and Debian's chromium."""
+    from tandem.cli.screenshots import default_chromium, run_screenshots
+
+    run_screenshots(directory, chromium=chromium or default_chromium())
+
+
 def main() -> None:
     # Commands that never build a container still log (model training, cache misses): to stderr, so that
     # --json output on stdout stays parseable. build_container reconfigures from the settings.

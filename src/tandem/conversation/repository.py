@@ -369,6 +369,42 @@ async def reply_pairs(
     return pairs
 
 
+async def recent_messages(
+    session: AsyncSession, *, conversation_ids: Sequence[int], per_conversation: int
+) -> list[Any]:
+    """The last ``per_conversation`` public messages of each conversation (conversation_id, seq,
+    author_kind, body, created_at), in order: what the agent's lists show about each one. Private notes
+    never push the customer's words out of the window."""
+    if not conversation_ids:
+        return []
+    numbered = (
+        select(
+            Message.conversation_id,
+            Message.seq,
+            Message.author_kind,
+            Message.body,
+            Message.created_at,
+            func.row_number()
+            .over(partition_by=Message.conversation_id, order_by=Message.seq.desc())
+            .label("newest_first"),
+        )
+        .where(Message.conversation_id.in_(list(conversation_ids)), Message.private.is_(False))
+        .subquery()
+    )
+    statement = (
+        select(
+            numbered.c.conversation_id,
+            numbered.c.seq,
+            numbered.c.author_kind,
+            numbered.c.body,
+            numbered.c.created_at,
+        )
+        .where(numbered.c.newest_first <= per_conversation)
+        .order_by(numbered.c.conversation_id, numbered.c.seq)
+    )
+    return list((await session.execute(statement)).all())
+
+
 async def get_message(session: AsyncSession, *, conversation_id: int, seq: int) -> Message | None:
     statement = select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
     return await session.scalar(statement)

@@ -1080,6 +1080,18 @@ async def escalations_by_locale(uow: UnitOfWork, *, trigger: str, since: datetim
     return counts
 
 
+async def recent_messages(
+    uow: UnitOfWork, *, conversation_ids: list[int], per_conversation: int = 6
+) -> dict[int, list[Any]]:
+    """The last public messages of each conversation (seq, author_kind, body, created_at), oldest first."""
+    found: dict[int, list[Any]] = {}
+    for row in await repository.recent_messages(
+        uow.session, conversation_ids=conversation_ids, per_conversation=per_conversation
+    ):
+        found.setdefault(row.conversation_id, []).append(row)
+    return found
+
+
 async def past_agent_replies(
     uow: UnitOfWork, *, after_message_id: int, limit: int
 ) -> list[tuple[int, int, str, str]]:

@@ -12,6 +12,13 @@ async def get_customer(session: AsyncSession, customer_id: int) -> Customer | No
     return await session.get(Customer, customer_id)
 
 
+async def display_names(session: AsyncSession, customer_ids: list[int]) -> dict[int, str | None]:
+    if not customer_ids:
+        return {}
+    statement = select(Customer.id, Customer.display_name).where(Customer.id.in_(customer_ids))
+    return {row.id: row.display_name for row in (await session.execute(statement)).all()}
+
+
 async def get_by_widget_token(session: AsyncSession, token_hash: str) -> Customer | None:
     return await session.scalar(select(Customer).where(Customer.widget_token_hash == token_hash))
 

@@ -87,6 +87,11 @@ async def resolve_customer(
     return CustomerId(customer.id), minted
 
 
+async def display_names(uow: UnitOfWork, customer_ids: list[int]) -> dict[int, str | None]:
+    """Names for a list of conversations, in one query."""
+    return await repository.display_names(uow.session, sorted(set(customer_ids)))
+
+
 async def require_customer(uow: UnitOfWork, *, customer_id: CustomerId) -> CustomerOut:
     customer = await repository.get_customer(uow.session, customer_id)
     if customer is None:

@@ -1,12 +1,22 @@
-"""Knowledge base use cases. Versions, drafts and review come with the learning loop; this is the store of
-published articles the bot retrieves from."""
+"""Knowledge base use cases: the published articles the bot and agent assist retrieve from, and versions
+written from conversations. An agent proposes a new article or an edit as a draft; a supervisor or admin
+publishes it (the article changes and the retrieval indexes are rebuilt by the caller) or rejects it with
+a note. Fuller review (staleness, import/export, per-article success) builds on these versions."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from tandem.accounts.actors import Actor, Role
+from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tandem.core.uow import UnitOfWork
 from tandem.kb import repository
-from tandem.kb.models import KbArticle
-from tandem.kb.schemas import ArticleIn, ArticleOut
+from tandem.kb.models import KbArticle, KbArticleVersion
+from tandem.kb.schemas import ArticleIn, ArticleOut, DraftIn, ReviewIn, VersionOut
+
+DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
+STATUSES = (DRAFT, PUBLISHED, REJECTED)
 
 
 async def list_published_articles(uow: UnitOfWork) -> list[ArticleOut]:
@@ -14,11 +24,11 @@ async def list_published_articles(uow: UnitOfWork) -> list[ArticleOut]:
 
 
 async def upsert_article(uow: UnitOfWork, *, data: ArticleIn) -> ArticleOut:
-    """Create the (slug, locale) article or replace its content; used by seeding and imports."""
+    """Create the (slug, locale) article or replace its content; used by seeding, imports and publishing."""
     now = uow.clock.now()
     article = await repository.get_article(uow.session, slug=data.slug, locale=data.locale)
     if article is None:
-        article = KbArticle(slug=data.slug, locale=data.locale, created_at=now, status="published")
+        article = KbArticle(slug=data.slug, locale=data.locale, created_at=now, status=PUBLISHED)
         uow.session.add(article)
     article.title = data.title
     article.body = data.body
@@ -31,3 +41,123 @@ async def upsert_article(uow: UnitOfWork, *, data: ArticleIn) -> ArticleOut:
 
 async def count_articles(uow: UnitOfWork) -> int:
     return await repository.count_articles(uow.session)
+
+
+async def find_articles(
+    uow: UnitOfWork, *, actor: Actor, text: str = "", locale: str | None = None, limit: int = 50
+) -> list[ArticleOut]:
+    actor.require_staff()
+    found = await repository.search_articles(uow.session, text=text.strip(), locale=locale, limit=limit)
+    return [ArticleOut.model_validate(a) for a in found]
+
+
+async def get_article(uow: UnitOfWork, *, actor: Actor, slug: str, locale: str) -> ArticleOut:
+    actor.require_staff()
+    article = await repository.get_article(uow.session, slug=slug, locale=locale)
+    if article is None:
+        raise NotFoundError(f"No article '{slug}' in {locale}.")
+    return ArticleOut.model_validate(article)
+
+
+def slugify(title: str) -> str:
+    """'Returns & refunds: how?' -> 'returns-refunds-how'."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:120].rstrip("-")
+
+
+async def propose(uow: UnitOfWork, *, actor: Actor, data: DraftIn) -> VersionOut:
+    """A draft from an agent: a new article, or a new version of ``data.edit_of``."""
+    author = actor.require_staff()
+    if data.edit_of is not None:
+        if await repository.get_article(uow.session, slug=data.edit_of, locale=data.locale) is None:
+            raise NotFoundError(f"No article '{data.edit_of}' in {data.locale} to edit.")
+        slug = data.edit_of
+    else:
+        slug = data.slug or slugify(data.title)
+        if not slug:
+            raise InvalidInputError("The title needs letters or digits to make the article's address (slug).")
+        if await repository.get_article(uow.session, slug=slug, locale=data.locale) is not None:
+            raise ConflictError(
+                f"An article '{slug}' exists already in {data.locale}; propose an edit of it instead."
+            )
+    version = KbArticleVersion(
+        slug=slug,
+        locale=data.locale,
+        is_edit=data.edit_of is not None,
+        title=data.title,
+        body=data.body,
+        tags=list(data.tags),
+        intents=list(data.intents),
+        status=DRAFT,
+        author_id=author,
+        source_conversation_id=data.conversation_id,
+        note=data.note,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(version)
+    await uow.session.flush()
+    return VersionOut.model_validate(version)
+
+
+async def list_versions(
+    uow: UnitOfWork, *, actor: Actor, status: str | None = DRAFT, limit: int = 100
+) -> list[VersionOut]:
+    """Reviewers see everyone's; agents see their own."""
+    staff_id = actor.require_staff()
+    if status is not None and status not in STATUSES:
+        raise InvalidInputError(f"Unknown status '{status}'; allowed: {', '.join(STATUSES)}.")
+    reviewer = actor.role is None or actor.role.rank >= Role.SUPERVISOR.rank
+    rows = await repository.list_versions(
+        uow.session, status=status, author_id=None if reviewer else staff_id, limit=limit
+    )
+    return [VersionOut.model_validate(v) for v in rows]
+
+
+async def publish(uow: UnitOfWork, *, actor: Actor, version_id: int, data: ReviewIn) -> ArticleOut:
+    """The draft becomes the article's published content. The caller rebuilds the retrieval indexes."""
+    reviewer = actor.require_staff(Role.SUPERVISOR)
+    version = await _open_draft(uow, version_id)
+    exists = await repository.get_article(uow.session, slug=version.slug, locale=version.locale) is not None
+    if exists and not version.is_edit:
+        raise ConflictError(
+            f"An article '{version.slug}' was published in {version.locale} since this draft was written; "
+            "reject the draft or ask for an edit of that article."
+        )
+    article = await upsert_article(
+        uow,
+        data=ArticleIn(
+            slug=version.slug,
+            locale=version.locale,
+            title=version.title,
+            body=version.body,
+            tags=version.tags,
+            intents=version.intents,
+        ),
+    )
+    _review(uow, version, status=PUBLISHED, reviewer=reviewer, note=data.note)
+    return article
+
+
+async def reject(uow: UnitOfWork, *, actor: Actor, version_id: int, data: ReviewIn) -> VersionOut:
+    reviewer = actor.require_staff(Role.SUPERVISOR)
+    version = await _open_draft(uow, version_id)
+    _review(uow, version, status=REJECTED, reviewer=reviewer, note=data.note)
+    return VersionOut.model_validate(version)
+
+
+async def _open_draft(uow: UnitOfWork, version_id: int) -> KbArticleVersion:
+    version = await repository.get_version(uow.session, version_id, lock=True)
+    if version is None:
+        raise NotFoundError(f"No article draft {version_id}.")
+    if version.status != DRAFT:
+        raise ConflictError(f"Draft {version_id} was {version.status} already.")
+    return version
+
+
+def _review(
+    uow: UnitOfWork, version: KbArticleVersion, *, status: str, reviewer: int | None, note: str | None
+) -> None:
+    version.status = status
+    version.reviewer_id = reviewer
+    version.review_note = note
+    version.reviewed_at = uow.clock.now()

@@ -218,7 +218,17 @@ def suggested_reply(
 
 
 def _intent(traces: list[dict[str, Any]], escalation: dict[str, Any] | None) -> dict[str, Any] | None:
-    for trace in reversed(traces):
+    """What the customer wants: the latest classified turn, skipping the answers a running flow asked for
+    (an e-mail or an order number says nothing about the goal, and the classifier's guess for it is noise)."""
+    started: set[str] = set()
+    goals: list[dict[str, Any]] = []
+    for trace in traces:
+        flow = (trace.get("flow") or {}).get("name") if isinstance(trace.get("flow"), dict) else None
+        if flow is None or flow not in started:
+            goals.append(trace)
+        if flow is not None:
+            started.add(flow)
+    for trace in reversed(goals):
         intent = trace.get("intent")
         if isinstance(intent, dict) and intent.get("intent") and intent["intent"] not in SMALL_TALK:
             return {"intent": intent["intent"], "confidence": float(intent.get("confidence", 0.0))}

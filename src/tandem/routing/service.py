@@ -30,7 +30,7 @@ from tandem.conversation.errors import ConversationNotFoundError
 from tandem.conversation.notices import notice, wait_text
 from tandem.conversation.schemas import MessageCreate, TagsUpdate
 from tandem.conversation.state import Owner, Transition
-from tandem.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from tandem.core.ids import ConversationId, CustomerId, StaffId
 from tandem.core.uow import UnitOfWork
 from tandem.customers import service as customers_service
@@ -587,6 +587,47 @@ async def _assign_entry(uow: UnitOfWork, entry: QueueEntry, *, staff_id: StaffId
 
 
 # --- what people do -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    queue: str
+    enqueued_at: datetime
+    priority: int
+    trigger: str | None
+    status: str
+
+
+async def queue_places(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, QueuePlace]:
+    """The latest queue entry of each conversation: which queue, since when, with what priority."""
+    entries = await repository.latest_entries(uow.session, conversation_ids)
+    return {
+        cid: QueuePlace(entry.queue, entry.enqueued_at, entry.priority, entry.trigger, entry.status)
+        for cid, entry in entries.items()
+    }
+
+
+async def join(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> None:
+    """A supervisor joins a live conversation to listen in and coach the agent with private notes, without
+    taking it over (the assignee and routing do not change). The agent sees a note that they joined."""
+    actor.require_staff(Role.SUPERVISOR)
+    view = await conversation_service.access_conversation(uow, actor=actor, conversation_id=conversation_id)
+    if view.state not in (Owner.WAITING, Owner.HUMAN):
+        raise ConflictError(f"Conversation {conversation_id} is {view.state.value}: there is nobody to join.")
+    await conversation_service.record_event(
+        uow, actor=actor, conversation_id=conversation_id, event_type="supervisor_joined"
+    )
+    await conversation_service.post_message(
+        uow,
+        actor=Actor.system(),
+        conversation_id=conversation_id,
+        data=MessageCreate(
+            body=f"{actor.name or 'A supervisor'} joined to listen in. Private notes reach them; the customer "
+            "does not see them.",
+            private=True,
+        ),
+        meta={"event": "supervisor_joined", "staff_id": actor.staff_id},
+    )
 
 
 async def list_offers(uow: UnitOfWork, *, actor: Actor) -> list[OfferOut]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 import structlog
@@ -38,6 +39,7 @@ router = APIRouter()
 
 REPLAY_PAGE = 500
 REVALIDATE_SECONDS = 5.0  # how soon a revoked token loses its open sockets
+TYPING_EVERY = 2.0  # seconds between "typing" signals from one socket
 CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
 
 
@@ -118,6 +120,7 @@ class LiveSession:
         self.catch_up_lock = asyncio.Lock()
         self.staff = actor.is_staff
         self.resync = False  # the client's cursor was ahead of the server; it should reload
+        self.typed_at = -TYPING_EVERY
 
     async def run(self, conversation: dict[str, Any]) -> None:
         channel = conversation_service.conversation_channel(self.conversation_id)
@@ -173,6 +176,11 @@ class LiveSession:
             elif signal.get("kind") == "queue":
                 # live place in the queue; not part of the transcript (GET .../queue after a reconnect)
                 await self._send({"type": "queue", "queue": signal["status"]})
+            elif signal.get("kind") == "typing" and signal.get("staff") != self.staff:
+                # the other side is typing: the agent for the customer, the customer for the agent
+                await self._send(
+                    {"type": "typing", "author_kind": signal["author_kind"], "name": signal["name"]}
+                )
 
     async def _still_allowed(self) -> bool:
         """A logged-out, expired or deactivated token ends the socket within seconds, not at reconnect."""
@@ -243,8 +251,24 @@ class LiveSession:
                 await self._send({"type": "pong"})
             elif kind == "message":
                 await self._post(frame)
+            elif kind == "typing":
+                await self._typing()
             else:
-                await self._error("unknown_frame", "Known frame types: message, ping.")
+                await self._error("unknown_frame", "Known frame types: message, typing, ping.")
+
+    async def _typing(self) -> None:
+        """Tell the other side someone is typing; at most one signal per ``TYPING_EVERY`` seconds, and
+        nothing about who for the customer beyond the agent's display name."""
+        now = time.monotonic()
+        if now - self.typed_at < TYPING_EVERY:
+            return
+        self.typed_at = now
+        channel = conversation_service.conversation_channel(self.conversation_id)
+        author_kind = "agent" if self.staff else "customer"
+        name = (self.actor.name or "Agent") if self.staff else "Customer"
+        await self.container.broker.publish(
+            channel, {"kind": "typing", "staff": self.staff, "author_kind": author_kind, "name": name}
+        )
 
     async def _post(self, frame: dict[str, Any]) -> None:
         try:

@@ -177,6 +177,13 @@ async def transfer(
         )
 
 
+@router.post("/conversations/{conversation_id}/join", status_code=status.HTTP_204_NO_CONTENT)
+async def join(conversation_id: IdPath, container: ContainerDep, actor: StaffActor) -> None:
+    """Supervisors: listen in on a live conversation and coach with private notes, without taking it over."""
+    async with container.uow() as uow:
+        await service.join(uow, actor=actor, conversation_id=ConversationId(conversation_id))
+
+
 @router.post("/conversations/{conversation_id}/escalate", status_code=status.HTTP_204_NO_CONTENT)
 async def escalate(
     conversation_id: IdPath, data: EscalateIn, container: ContainerDep, actor: StaffActor

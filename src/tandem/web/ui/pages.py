@@ -126,4 +126,5 @@ def console_page(*, script: str = "console.js", title: str = "Console") -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · Tandem</title><link rel="stylesheet" href="/static/console.css"></head>
 <body><div id="app" aria-live="polite">Loading…</div>
+<script src="/static/common.js" defer></script>
 <script src="/static/{escape(script)}" defer></script></body></html>"""

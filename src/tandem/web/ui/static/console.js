@@ -4,29 +4,9 @@
 (function () {
   "use strict";
   var app = document.getElementById("app");
-  var state = { me: null, current: null, lastSeq: 0, socket: null, packet: null };
+  var state = { me: null, current: null, lastSeq: 0, socket: null, packet: null, mine: [], offers: [], typedAt: 0 };
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "class") node.className = attrs[key]; else node.setAttribute(key, attrs[key]);
-    });
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-  function api(method, path, body) {
-    var headers = { "x-tandem-console": "1" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (response) {
-        if (response.status === 401) { location.assign("/console/login"); throw new Error("signed out"); }
-        if (response.status === 204) return null;
-        return response.json().then(function (data) {
-          if (!response.ok) { var error = new Error(data.detail || "HTTP " + response.status); error.status = response.status; throw error; }
-          return data;
-        });
-      });
-  }
+  var el = Tandem.el, api = Tandem.api, duration = Tandem.duration;
   function flash(text) { notice.textContent = text; }
 
   // --- layout ----------------------------------------------------------------------------------------------
@@ -52,6 +32,7 @@
   main.appendChild(el("p", { class: "empty" }, "Choose a conversation."));
 
   presence.addEventListener("change", function () {
+    state.presenceChosen = true;  // the server's value, read at start, must not overwrite a choice made meanwhile
     api("PUT", "/api/v1/routing/presence", { presence: presence.value }).then(function () { flash("You are " + presence.value + "."); refresh(); })
       .catch(function (e) { flash(e.message); });
   });
@@ -65,25 +46,35 @@
     if (!items.length) { list.appendChild(el("li", { class: "empty" }, "None")); return; }
     items.forEach(function (item) { list.appendChild(render(item)); });
   }
-  function pickItem(cid, label) {
+  function workItem(item) {
+    // one line per conversation: who, how long they have waited, how they feel, what they last said
     var li = el("li");
-    var button = el("button", { type: "button", class: "pick", "aria-current": String(state.current === cid) }, label);
-    button.addEventListener("click", function () { open(cid); });
+    var button = el("button", { type: "button", class: "pick", "aria-current": String(state.current === item.conversation_id) });
+    var top = el("span", { class: "line" });
+    top.appendChild(el("strong", {}, "#" + item.conversation_id + " " + (item.customer_name || "Visitor")));
+    var mood = item.mood;
+    var arrow = mood.direction === "rising" ? " ↑" : mood.direction === "falling" ? " ↓" : "";
+    top.appendChild(el("span", { class: "badge " + mood.label, title: "Mood from the latest messages: " + mood.label + (arrow ? ", " + mood.direction : "") },
+      mood.label + arrow));
+    button.appendChild(top);
+    var waited = item.waiting_seconds !== null ? "waiting " + duration(item.waiting_seconds)
+      : item.awaiting_reply_seconds !== null ? "no reply for " + duration(item.awaiting_reply_seconds) : "answered";
+    button.appendChild(el("span", { class: "meta" }, [item.locale, item.queue, waited].filter(Boolean).join(" · ")));
+    if (item.last_message) button.appendChild(el("span", { class: "preview" }, item.last_message));
+    if (item.tags.length) button.appendChild(el("span", { class: "meta" }, item.tags.join(", ")));
+    button.addEventListener("click", function () { open(item.conversation_id); });
     li.appendChild(button);
     return li;
   }
   function refresh() {
     if (!state.me) return;
     api("GET", "/api/v1/routing/offers").then(function (offers) {
+      state.offers = offers;
       fill(offersList, offers, function (offer) {
         var li = el("li");
         li.appendChild(el("span", {}, "#" + offer.conversation_id + " · " + offer.queue + " "));
         var accept = el("button", { type: "button", class: "primary" }, "Accept");
-        accept.addEventListener("click", function () {
-          api("POST", "/api/v1/routing/offers/" + offer.conversation_id + "/accept")
-            .then(function () { refresh(); open(offer.conversation_id); })
-            .catch(function (e) { flash(e.message); refresh(); });
-        });
+        accept.addEventListener("click", function () { acceptOffer(offer.conversation_id); });
         var decline = el("button", { type: "button" }, "Decline");
         decline.addEventListener("click", function () {
           api("POST", "/api/v1/routing/offers/" + offer.conversation_id + "/decline").then(refresh);
@@ -92,16 +83,20 @@
         return li;
       });
     }).catch(function () {});
-    api("GET", "/api/v1/conversations?state=human&assignee_id=" + state.me.id).then(function (page) {
-      fill(mineList, page.items, function (c) { return pickItem(c.id, "#" + c.id + " · " + c.locale + (c.subject ? " · " + c.subject : "")); });
+    api("GET", "/api/v1/worklist").then(function (work) {
+      state.mine = work.mine.map(function (item) { return item.conversation_id; });
+      fill(mineList, work.mine, workItem);
+      fill(waitingList, work.waiting, workItem);
     }).catch(function () {});
-    api("GET", "/api/v1/conversations?state=waiting").then(function (page) {
-      fill(waitingList, page.items, function (c) { return pickItem(c.id, "#" + c.id + " · " + c.locale + " · waiting"); });
-    }).catch(function () {});
+  }
+  function acceptOffer(cid) {
+    api("POST", "/api/v1/routing/offers/" + cid + "/accept")
+      .then(function () { refresh(); open(cid); })
+      .catch(function (e) { flash(e.message); refresh(); });
   }
 
   // --- one conversation ------------------------------------------------------------------------------------
-  var summary, transcript, composer, box, isPrivate;
+  var summary, transcript, composer, box, isPrivate, tagsRow, typingLine, articleForm, typingTimer;
   function open(cid) {
     state.current = cid; state.lastSeq = 0; state.packet = null;
     if (state.socket) { state.socket.onclose = null; state.socket.close(); }
@@ -119,7 +114,19 @@
     var send = el("button", { type: "submit", class: "primary" }, "Send");
     row.appendChild(insert); row.appendChild(privateLabel); row.appendChild(send);
     composer.appendChild(box); composer.appendChild(row);
-    main.appendChild(summary); main.appendChild(actions(cid)); main.appendChild(transcript); main.appendChild(composer);
+    tagsRow = el("div", { class: "tags", role: "group", "aria-label": "Tags" });
+    typingLine = el("p", { class: "typing", "aria-live": "polite" });
+    articleForm = el("div", { class: "article-form", hidden: "" });
+    main.appendChild(summary); main.appendChild(actions(cid)); main.appendChild(tagsRow); main.appendChild(articleForm);
+    main.appendChild(transcript); main.appendChild(typingLine); main.appendChild(composer);
+    if (location.hash !== "#c=" + cid) history.replaceState(null, "", "#c=" + cid);
+    api("GET", "/api/v1/conversations/" + cid).then(function (conversation) { showTags(cid, conversation.tags); }).catch(function () {});
+    box.addEventListener("input", function () {
+      // the customer sees "<name> is typing"; at most one signal every two seconds
+      if (!state.socket || state.socket.readyState !== 1 || isPrivate.checked || Date.now() - state.typedAt < 2000) return;
+      state.typedAt = Date.now();
+      state.socket.send(JSON.stringify({ type: "typing" }));
+    });
     insert.addEventListener("click", insertSuggestion);
     composer.addEventListener("submit", function (event) { event.preventDefault(); sendReply(); });
     box.addEventListener("keydown", function (event) {
@@ -148,6 +155,91 @@
     });
     side.appendChild(el("h2", {}, "Recent orders"));
     side.appendChild(orders);
+  }
+  function showTyping(on) {
+    clearTimeout(typingTimer);
+    typingLine.textContent = on ? "The customer is typing…" : "";
+    if (on) typingTimer = setTimeout(function () { showTyping(false); }, 4000);
+  }
+  function showTags(cid, tags) {
+    // free tags, and the reason:<code> tags the reason picker sets; Enter adds, × removes
+    tagsRow.textContent = "";
+    tags.forEach(function (tag) {
+      var chip = el("span", { class: "chip" }, tag);
+      var remove = el("button", { type: "button", "aria-label": "Remove tag " + tag }, "×");
+      remove.addEventListener("click", function () { changeTags(cid, { remove: [tag] }); });
+      chip.appendChild(remove);
+      tagsRow.appendChild(chip);
+    });
+    var input = el("input", { "aria-label": "Add a tag", placeholder: "Add a tag and press Enter", maxlength: "60" });
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      var tag = input.value.trim();
+      if (tag) changeTags(cid, { add: [tag] }, true);
+    });
+    tagsRow.appendChild(input);
+  }
+  function changeTags(cid, change, refocus) {
+    api("POST", "/api/v1/conversations/" + cid + "/tags", change).then(function (conversation) {
+      if (cid !== state.current) return;
+      showTags(cid, conversation.tags);
+      if (refocus) tagsRow.querySelector("input").focus();
+      refresh();
+    }).catch(function (e) { flash(e.message); });
+  }
+  function customerWords() {
+    return Array.prototype.map.call(transcript.querySelectorAll(".msg.customer"), function (n) { return n.lastChild.textContent; });
+  }
+  function openArticleForm() {
+    // a new article, or a better version of one the assist panel found, written from this conversation
+    var cid = state.current;
+    if (!cid) return;
+    articleForm.textContent = "";
+    articleForm.hidden = false;
+    var form = el("form", { "aria-label": "Knowledge article" });
+    var which = el("select", { "aria-label": "Article" });
+    which.appendChild(el("option", { value: "" }, "New article"));
+    ((state.assist && state.assist.articles) || []).forEach(function (a) {
+      which.appendChild(el("option", { value: a.slug + "|" + a.locale }, "Improve: " + a.title));
+    });
+    var title = el("input", { "aria-label": "Article title", placeholder: "Title", required: "", minlength: "3", maxlength: "300" });
+    var body = el("textarea", { "aria-label": "Article text", placeholder: "What should customers and the bot know?", required: "", minlength: "20" });
+    var intents = el("input", { "aria-label": "Intents", placeholder: "intents it answers, comma-separated (optional)" });
+    var note = el("input", { "aria-label": "Note for the reviewer", placeholder: "note for the reviewer (optional)", maxlength: "500" });
+    var save = el("button", { type: "submit", class: "primary" }, "Save draft for review");
+    var cancel = el("button", { type: "button" }, "Cancel");
+    [which, title, body, intents, note].forEach(function (field) { form.appendChild(field); });
+    var row = el("div", { class: "row" }); row.appendChild(save); row.appendChild(cancel); form.appendChild(row);
+    articleForm.appendChild(el("h2", {}, "Knowledge article from this conversation"));
+    articleForm.appendChild(form);
+    var asked = customerWords();
+    var replies = Array.prototype.map.call(transcript.querySelectorAll(".msg.agent"), function (n) { return n.lastChild.textContent; });
+    title.value = (asked[0] || "").slice(0, 120);
+    body.value = replies.length ? replies[replies.length - 1] : "";
+    var intent = state.packet && state.packet.summary && state.packet.summary.intent && state.packet.summary.intent.intent;
+    if (intent) intents.value = intent;
+    which.addEventListener("change", function () {
+      if (!which.value) return;
+      var parts = which.value.split("|");
+      api("GET", "/api/v1/kb/articles/" + encodeURIComponent(parts[0]) + "?locale=" + encodeURIComponent(parts[1])).then(function (a) {
+        title.value = a.title; body.value = a.body; intents.value = a.intents.join(", ");
+      }).catch(function (e) { flash(e.message); });
+    });
+    cancel.addEventListener("click", function () { articleForm.hidden = true; });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var parts = which.value ? which.value.split("|") : null;
+      api("POST", "/api/v1/kb/drafts", {
+        edit_of: parts ? parts[0] : null, locale: parts ? parts[1] : "en", title: title.value.trim(), body: body.value.trim(),
+        intents: intents.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean),
+        conversation_id: cid, note: note.value.trim() || null
+      }).then(function (draft) {
+        articleForm.hidden = true;
+        flash("Draft " + draft.id + " saved: a supervisor will review it.");
+      }).catch(function (e) { flash(e.message); });
+    });
+    title.focus();
   }
   function actions(cid) {
     var bar = el("div", { class: "actions", role: "group", "aria-label": "Actions" });
@@ -179,6 +271,9 @@
       return api("POST", "/api/v1/conversations/" + cid + "/close", { reason: why("resolved") });
     });
     state.overrideButton = override;
+    var write = el("button", { type: "button" }, "Write article");
+    write.addEventListener("click", openArticleForm);
+    bar.appendChild(write);
     // why it needed a person, from the fixed taxonomy
     var reasons = el("select", { "aria-label": "Escalation reason" });
     reasons.appendChild(el("option", { value: "" }, "Why did it need a person?"));
@@ -275,7 +370,15 @@
         message.author_kind === "system" ? "Handoff note" : (message.author_name || "Agent");
       node.appendChild(el("span", { class: "who" }, who + (message.private && message.author_kind !== "system" ? " (private)" : "")));
     }
-    node.appendChild(document.createTextNode(message.body));
+    if (message.meta && message.meta.event === "handoff_packet") {
+      // the same text as the summary on top: folded here, so the transcript stays readable
+      var fold = el("details");
+      fold.appendChild(el("summary", {}, "The handoff summary (shown on top)"));
+      fold.appendChild(document.createTextNode(message.body));
+      node.appendChild(fold);
+    } else {
+      node.appendChild(document.createTextNode(message.body));
+    }
     if (message.meta && message.meta.trace) {
       var why = el("button", { type: "button", class: "why", "aria-expanded": "false" }, "Why?");
       var trace = el("pre", { class: "trace", hidden: "" }, JSON.stringify(message.meta.trace, null, 2));
@@ -326,7 +429,8 @@
     state.socket = socket;
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
-      if (frame.type === "message" || frame.type === "ack") addMessage(frame.message);
+      if (frame.type === "message" || frame.type === "ack") { addMessage(frame.message); if (frame.message.author_kind === "customer") showTyping(false); }
+      else if (frame.type === "typing" && frame.author_kind === "customer") showTyping(true);
     };
     socket.onclose = function () { if (state.socket === socket && state.current === cid) setTimeout(function () { connect(cid); }, 1000); };
   }
@@ -345,6 +449,52 @@
     }).catch(function (e) { flash(e.message); });
   }
 
+  // --- keyboard shortcuts ----------------------------------------------------------------------------------
+  var SHORTCUTS = [
+    ["j / k", "next / previous of my conversations"], ["a", "accept the oldest offer"],
+    ["r or /", "write a reply"], ["i", "insert the suggested reply"], ["n", "switch private note on or off"],
+    ["w", "write a knowledge article from this conversation"], ["Ctrl+Enter", "send (in the reply box)"],
+    ["Esc", "leave the reply box"], ["?", "show or hide this list"]
+  ];
+  var help = el("div", { class: "help", role: "dialog", "aria-label": "Keyboard shortcuts", hidden: "" });
+  help.appendChild(el("h2", {}, "Keyboard shortcuts"));
+  var keys = el("dl");
+  SHORTCUTS.forEach(function (pair) { keys.appendChild(el("dt", {}, pair[0])); keys.appendChild(el("dd", {}, pair[1])); });
+  help.appendChild(keys);
+  app.appendChild(help);
+  var helpButton = el("button", { type: "button", "aria-label": "Keyboard shortcuts" }, "?");
+  helpButton.addEventListener("click", function () { help.hidden = !help.hidden; });
+  header.insertBefore(helpButton, logout);
+  function step(delta) {
+    if (!state.mine.length) return;
+    var at = state.mine.indexOf(state.current);
+    var next = at === -1 ? 0 : (at + delta + state.mine.length) % state.mine.length;
+    open(state.mine[next]);
+  }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" || target.tagName === "SELECT");
+    if (typing) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var handled = true;
+    switch (event.key) {
+      case "j": step(1); break;
+      case "k": step(-1); break;
+      case "a": if (state.offers.length) acceptOffer(state.offers[0].conversation_id); break;
+      case "r": case "/": if (box && state.current) box.focus(); else handled = false; break;
+      case "i": if (state.current) insertSuggestion(); break;
+      case "n": if (isPrivate && state.current) { isPrivate.checked = !isPrivate.checked; flash(isPrivate.checked ? "Private note on." : "Private note off."); } break;
+      case "w": openArticleForm(); break;
+      case "?": help.hidden = !help.hidden; break;
+      case "Escape": help.hidden = true; break;
+      default: handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+
   // --- start -----------------------------------------------------------------------------------------------
   api("GET", "/api/v1/staff/me").then(function (me) {
     state.me = me;
@@ -356,7 +506,9 @@
     return api("GET", "/api/v1/routing/agents");
   }).then(function (agents) {
     var mine = agents.filter(function (a) { return a.staff_id === state.me.id; })[0];
-    if (mine) presence.value = mine.presence;
+    if (mine && !state.presenceChosen) presence.value = mine.presence;
+    var linked = /^#c=(\d+)$/.exec(location.hash);  // e.g. from the supervisor view's "Join"
+    if (linked) open(Number(linked[1]));
     refresh();
     setInterval(refresh, 3000);
   }).catch(function (e) { flash(e.message); });

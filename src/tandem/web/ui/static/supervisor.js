@@ -1,32 +1,11 @@
-/* The supervisor view: live queues, agents (presence and load), and conversations at risk (SLA timers,
- * most urgent first) with "Take over". Refreshed every few seconds from the API; text via textContent. */
+/* The supervisor view: live queues, agents (presence and load), conversations at risk (an SLA timer about
+ * to run out, an angry or rising customer, a long wait) and every live conversation, each with "Join"
+ * (listen in and coach with private notes) and "Take over"; knowledge drafts to publish or reject.
+ * Refreshed every few seconds from the API; text via textContent. */
 (function () {
   "use strict";
   var app = document.getElementById("app");
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-  function api(method, path, body) {
-    var headers = { "x-tandem-console": "1" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (response) {
-        if (response.status === 401) { location.assign("/console/login"); throw new Error("signed out"); }
-        return response.json().then(function (data) {
-          if (!response.ok) throw new Error(data.detail || "HTTP " + response.status);
-          return data;
-        });
-      });
-  }
-  function seconds(value) {
-    if (value === null || value === undefined) return "–";
-    var s = Math.round(Math.abs(value));
-    var text = s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
-    return value < 0 ? text + " late" : text;
-  }
+  var el = Tandem.el, api = Tandem.api, seconds = Tandem.duration;
   function table(caption, headers, rows) {
     var t = el("table");
     t.appendChild(el("caption", {}, caption));
@@ -53,20 +32,55 @@
   header.appendChild(back);
   app.appendChild(header); app.appendChild(status); app.appendChild(body);
 
+  function button(label, run) {
+    var b = el("button", { type: "button" }, label);
+    b.addEventListener("click", function () { run().catch(function (e) { status.textContent = e.message; }); });
+    return b;
+  }
   function takeOver(cid) {
-    var button = el("button", { type: "button" }, "Take over #" + cid);
-    button.addEventListener("click", function () {
-      api("POST", "/api/v1/conversations/" + cid + "/assign", {}).then(function () {
+    return button("Take over #" + cid, function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/assign", {}).then(function () {
         status.textContent = "You took over conversation #" + cid + ".";
-        location.assign("/console");
-      }).catch(function (e) { status.textContent = e.message; });
+        location.assign("/console#c=" + cid);
+      });
     });
-    return button;
+  }
+  function join(cid) {
+    return button("Join #" + cid, function () {
+      return api("POST", "/api/v1/conversations/" + cid + "/join").then(function () { location.assign("/console#c=" + cid); });
+    });
+  }
+  function actionsFor(cid) {
+    var span = el("span", { class: "row" });
+    span.appendChild(join(cid)); span.appendChild(document.createTextNode(" ")); span.appendChild(takeOver(cid));
+    return span;
+  }
+  function risks(item, timer) {
+    // why a supervisor should look now: an SLA timer about to run out, an angry or rising customer, a long wait
+    var found = [];
+    if (timer && timer.seconds_left < 60) found.push(timer.kind.replace("_", " ") + (timer.seconds_left < 0 ? " " + seconds(timer.seconds_left) : " due in " + seconds(timer.seconds_left)));
+    if (item.mood.label === "angry") found.push("angry");
+    if (item.mood.direction === "rising" && item.mood.label !== "calm") found.push("frustration rising");
+    if (item.waiting_seconds !== null && item.waiting_seconds > 120) found.push("waiting " + seconds(item.waiting_seconds));
+    if (item.awaiting_reply_seconds !== null && item.awaiting_reply_seconds > 120) found.push("no reply for " + seconds(item.awaiting_reply_seconds));
+    return found;
+  }
+  function review(draft, verb) {
+    return button(verb === "publish" ? "Publish" : "Reject", function () {
+      return api("POST", "/api/v1/kb/drafts/" + draft.id + "/" + verb, {}).then(function () {
+        status.textContent = (verb === "publish" ? "Published: " : "Rejected: ") + draft.title;
+        refresh();
+      });
+    });
   }
   function refresh() {
-    Promise.all([api("GET", "/api/v1/routing/queues"), api("GET", "/api/v1/routing/agents"), api("GET", "/api/v1/routing/sla")])
+    Promise.all([api("GET", "/api/v1/routing/queues"), api("GET", "/api/v1/routing/agents"), api("GET", "/api/v1/routing/sla"),
+      api("GET", "/api/v1/worklist?scope=floor"), api("GET", "/api/v1/kb/drafts")])
       .then(function (results) {
-        var queues = results[0], agents = results[1], timers = results[2];
+        var queues = results[0], agents = results[1], timers = results[2], floor = results[3], drafts = results[4];
+        function agentName(id) { var a = agents.filter(function (x) { return x.staff_id === id; })[0]; return a ? a.name : "queue"; }
+        var timerOf = {};
+        timers.forEach(function (t) { if (!timerOf[t.conversation_id] || t.seconds_left < timerOf[t.conversation_id].seconds_left) timerOf[t.conversation_id] = t; });
         body.textContent = "";
         body.appendChild(table("Queues", ["Queue", "Waiting", "Offered", "Longest wait", "Agents online"], queues.map(function (q) {
           return [q.name, String(q.waiting), String(q.offered), seconds(q.oldest_wait_seconds), String(q.agents_online)];
@@ -74,12 +88,25 @@
         body.appendChild(table("Agents", ["Name", "Role", "Presence", "Load"], agents.map(function (a) {
           return [a.name, a.role, a.presence, a.load + " / " + a.capacity];
         })));
-        var risky = timers.filter(function (t) { return t.seconds_left < 60; });
-        body.appendChild(table("At risk (response due within a minute or late)", ["Conversation", "Timer", "Due in", "With", ""],
-          risky.map(function (t) {
-            var who = agents.filter(function (a) { return a.staff_id === t.assignee_id; })[0];
-            return ["#" + t.conversation_id, t.kind.replace("_", " "), seconds(t.seconds_left), who ? who.name : "queue", takeOver(t.conversation_id)];
-          })));
+        var live = floor.mine.concat(floor.waiting).map(function (item) {
+          return { item: item, risks: risks(item, timerOf[item.conversation_id]) };
+        });
+        var atRisk = live.filter(function (x) { return x.risks.length; });
+        body.appendChild(table("At risk", ["Conversation", "Why", "Mood", "With", ""], atRisk.map(function (x) {
+          return ["#" + x.item.conversation_id + " " + (x.item.customer_name || "Visitor"), x.risks.join("; "), x.item.mood.label,
+            x.item.assignee_id ? agentName(x.item.assignee_id) : "queue", actionsFor(x.item.conversation_id)];
+        })));
+        body.appendChild(table("Live conversations", ["Conversation", "With", "Mood", "Waiting", "Last message", ""], live.map(function (x) {
+          var it = x.item;
+          var waited = it.waiting_seconds !== null ? seconds(it.waiting_seconds) : it.awaiting_reply_seconds !== null ? "no reply for " + seconds(it.awaiting_reply_seconds) : "answered";
+          return ["#" + it.conversation_id + " " + (it.customer_name || "Visitor"), it.assignee_id ? agentName(it.assignee_id) : "queue",
+            it.mood.label + (it.mood.direction === "rising" ? " ↑" : ""), waited, it.last_message || "", actionsFor(it.conversation_id)];
+        })));
+        body.appendChild(table("Knowledge drafts to review", ["Article", "Kind", "From", "Text", ""], drafts.map(function (d) {
+          var both = el("span"); both.appendChild(review(d, "publish")); both.appendChild(document.createTextNode(" ")); both.appendChild(review(d, "reject"));
+          return [d.title + " (" + d.locale + ")", d.is_edit ? "edit of " + d.slug : "new", d.source_conversation_id ? "#" + d.source_conversation_id : "–",
+            d.body.length > 160 ? d.body.slice(0, 160) + "…" : d.body, both];
+        })));
       })
       .catch(function (e) { status.textContent = e.message; });
   }

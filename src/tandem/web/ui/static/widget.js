@@ -19,7 +19,7 @@
     en: {
       open: "Chat with us", close: "Close chat", title: "Loom & Lantern support", input: "Your message",
       placeholder: "Type your message and press Enter", send: "Send", agent: "Talk to an agent",
-      typing: "The assistant is typing…", you: "You", bot: "Assistant", agentName: "Agent",
+      typing: "The assistant is typing…", agentTyping: "{name} is typing…", you: "You", bot: "Assistant", agentName: "Agent",
       queue: "You're number {p} in the queue. Expected wait: about {w}.",
       next: "You're next. Expected wait: about {w}.",
       nobody: "Nobody from our team is online right now. Your place in the queue is kept.",
@@ -30,7 +30,7 @@
     es: {
       open: "Chatea con nosotros", close: "Cerrar el chat", title: "Atención al cliente de Loom & Lantern",
       input: "Tu mensaje", placeholder: "Escribe tu mensaje y pulsa Intro", send: "Enviar",
-      agent: "Hablar con un agente", typing: "El asistente está escribiendo…", you: "Tú", bot: "Asistente",
+      agent: "Hablar con un agente", typing: "El asistente está escribiendo…", agentTyping: "{name} está escribiendo…", you: "Tú", bot: "Asistente",
       agentName: "Agente", queue: "Eres el número {p} de la cola. Espera estimada: unos {w}.",
       next: "Eres el siguiente. Espera estimada: unos {w}.",
       nobody: "Ahora mismo no hay nadie de nuestro equipo conectado. Mantienes tu lugar en la cola.",
@@ -41,7 +41,7 @@
     fr: {
       open: "Discuter avec nous", close: "Fermer la discussion", title: "Service client Loom & Lantern",
       input: "Votre message", placeholder: "Écrivez votre message et appuyez sur Entrée", send: "Envoyer",
-      agent: "Parler à un conseiller", typing: "L'assistant écrit…", you: "Vous", bot: "Assistant",
+      agent: "Parler à un conseiller", typing: "L'assistant écrit…", agentTyping: "{name} écrit…", you: "Vous", bot: "Assistant",
       agentName: "Conseiller", queue: "Vous êtes numéro {p} dans la file. Attente estimée : environ {w}.",
       next: "Vous êtes le prochain. Attente estimée : environ {w}.",
       nobody: "Personne de notre équipe n'est en ligne pour le moment. Vous gardez votre place dans la file.",
@@ -52,7 +52,7 @@
     de: {
       open: "Chatten Sie mit uns", close: "Chat schließen", title: "Loom & Lantern Kundenservice",
       input: "Ihre Nachricht", placeholder: "Nachricht eingeben und Enter drücken", send: "Senden",
-      agent: "Mit einem Mitarbeiter sprechen", typing: "Der Assistent schreibt…", you: "Sie",
+      agent: "Mit einem Mitarbeiter sprechen", typing: "Der Assistent schreibt…", agentTyping: "{name} schreibt…", you: "Sie",
       bot: "Assistent", agentName: "Mitarbeiter",
       queue: "Sie sind Nummer {p} in der Warteschlange. Geschätzte Wartezeit: etwa {w}.",
       next: "Sie sind als Nächstes dran. Geschätzte Wartezeit: etwa {w}.",
@@ -202,13 +202,14 @@
 
   var typing = null;
   var typingTimer = null;
-  function showTyping(on) {
+  function showTyping(on, text) {
+    // the assistant while it works on an answer; a person when their console says they are typing
     if (typing) { typing.remove(); typing = null; }
     clearTimeout(typingTimer);
-    if (on && state.owner === "bot") {
-      typing = el("div", "tw-msg tw-system tw-typing", W.typing);
+    if (on && (text || state.owner === "bot")) {
+      typing = el("div", "tw-msg tw-system tw-typing", text || W.typing);
       log.appendChild(typing);
-      typingTimer = setTimeout(function () { showTyping(false); }, 12000);
+      typingTimer = setTimeout(function () { showTyping(false); }, text ? 4000 : 12000);
     }
     log.scrollTop = log.scrollHeight;
   }
@@ -294,6 +295,7 @@
       var frame = JSON.parse(event.data);
       if (frame.type === "message" || frame.type === "ack") render(frame.message);
       else if (frame.type === "queue") showQueue(frame.queue);
+      else if (frame.type === "typing" && frame.author_kind === "agent") showTyping(true, W.agentTyping.replace("{name}", frame.name || W.agentName));
       else if (frame.type === "hello" && frame.conversation) { state.owner = frame.conversation.state; ownerChanged(); }
     };
     socket.onclose = function () {
@@ -347,6 +349,13 @@
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  var typedAt = 0;
+  input.addEventListener("input", function () {
+    // the agent sees "Customer is typing"; at most one signal every two seconds
+    if (state.owner !== "human" || !state.socket || state.socket.readyState !== 1 || Date.now() - typedAt < 2000) return;
+    typedAt = Date.now();
+    state.socket.send(JSON.stringify({ type: "typing" }));
   });
   agentButton.addEventListener("click", function () {
     var go = state.cid ? Promise.resolve() : start(null);

@@ -1,0 +1,39 @@
+/* Helpers the staff screens share (console, supervisor view): build elements with text only (never
+ * innerHTML, so customer text can never become markup), call the API with the session cookie, and say
+ * durations the way people do. */
+(function () {
+  "use strict";
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "class") node.className = attrs[key]; else node.setAttribute(key, attrs[key]);
+    });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function api(method, path, body) {
+    // writes carry x-tandem-console, which a cross-site form cannot send (with the SameSite cookie: no CSRF)
+    var headers = { "x-tandem-console": "1" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (response) {
+        if (response.status === 401) { location.assign("/console/login"); throw new Error("signed out"); }
+        if (response.status === 204) return null;
+        return response.json().then(function (data) {
+          if (!response.ok) {
+            var detail = typeof data.detail === "string" ? data.detail : "HTTP " + response.status;
+            var error = new Error(detail); error.status = response.status; throw error;
+          }
+          return data;
+        });
+      });
+  }
+  function duration(value) {
+    if (value === null || value === undefined) return "–";
+    var s = Math.round(Math.abs(value));
+    var text = s >= 3600 ? Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min"
+      : s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
+    return value < 0 ? text + " late" : text;
+  }
+  window.Tandem = { el: el, api: api, duration: duration };
+})();
