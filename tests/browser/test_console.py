@@ -69,6 +69,10 @@ async def test_an_agent_answers_a_handoff_and_the_customer_sees_it_live(
     await expect(agent.get_by_role("status")).to_contain_text("the bot will learn from it")
     suggestions = agent.get_by_role("list", name="Suggested replies")
     await expect(suggestions.get_by_role("button", name="Use").first).to_be_visible()  # the assist panel
+    articles = agent.get_by_role("list", name="Articles")
+    await articles.locator("summary").first.click()  # an article opens in place
+    await expect(articles.get_by_role("button", name="Insert").first).to_be_visible()
+    assert len(await articles.locator(".article-body").first.inner_text()) > 40
     await agent.get_by_role("button", name="Insert suggested reply").click()
     suggestion = await agent.get_by_label("Reply to the customer").input_value()
     assert suggestion.startswith("Hi")

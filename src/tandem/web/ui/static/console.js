@@ -354,8 +354,31 @@
       assistPanel.appendChild(list);
       if (help.articles.length) {
         assistPanel.appendChild(el("h2", {}, "Articles"));
-        var articles = el("ul");
-        help.articles.forEach(function (a) { articles.appendChild(el("li", {}, a.title)); });
+        var articles = el("ul", { "aria-label": "Articles" });
+        help.articles.forEach(function (a) {
+          // the title opens the article here; "Insert" puts its first paragraph in the reply box
+          var li = el("li");
+          var fold = el("details");
+          fold.appendChild(el("summary", {}, a.title));
+          var text = el("p", { class: "article-body" }, "Loading…");
+          fold.appendChild(text);
+          fold.addEventListener("toggle", function () {
+            if (!fold.open || fold.getAttribute("data-loaded")) return;
+            fold.setAttribute("data-loaded", "1");
+            api("GET", "/api/v1/kb/articles/" + encodeURIComponent(a.slug) + "?locale=" + encodeURIComponent(a.locale))
+              .then(function (article) {
+                text.textContent = article.body;
+                var insert = el("button", { type: "button" }, "Insert");
+                insert.addEventListener("click", function () {
+                  box.value = (box.value ? box.value + "\n\n" : "") + article.body.split("\n\n")[0];
+                  box.focus();
+                });
+                fold.appendChild(insert);
+              }).catch(function (e) { text.textContent = e.message; });
+          });
+          li.appendChild(fold);
+          articles.appendChild(li);
+        });
         assistPanel.appendChild(articles);
       }
       side.appendChild(assistPanel);
