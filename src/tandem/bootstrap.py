@@ -131,12 +131,24 @@ class Container:
         while True:
             await asyncio.sleep(self.settings.routing_tick_seconds)
             try:
+                await self.abandon_vanished()
                 async with self.uow() as uow:
                     await routing_sla.tick(uow, config=self.routing)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed round is retried at the next tick
                 log.warning("routing_tick_failed", error=type(exc).__name__)
+
+    async def abandon_vanished(self) -> int:
+        """Waiting customers who closed the chat long enough ago leave the queue, each in its own
+        transaction (the conversation is locked before routing's rows, as everywhere)."""
+        async with self.uow() as uow:
+            gone = await routing_service.track_customer_presence(uow, config=self.routing, broker=self.broker)
+        abandoned = 0
+        for conversation_id in gone:
+            async with self.uow() as uow:
+                abandoned += await routing_service.abandon(uow, conversation_id=conversation_id)
+        return abandoned
 
     async def build_bot(self) -> None:
         """(Re)build the configured responder over the published articles. Training, when the model is not

@@ -4,6 +4,7 @@ the queue, HTML shown as text, a dropped socket that loses nothing, keyboard use
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -140,3 +141,38 @@ async def test_a_frustrated_customer_is_handed_to_a_person_without_asking(
     told = page.locator(".tw-system", has_text="I'm bringing in a person")
     await playwright_api.expect(told).to_have_count(1)
     await playwright_api.expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")
+
+
+async def test_a_customer_who_closes_the_chat_while_waiting_has_left_the_queue(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    live_server.container.routing = live_server.container.routing.model_copy(
+        update={"abandon_after_seconds": 1}
+    )
+    page = await new_page()
+    await _open_chat(page, live_server)
+    await _say(page, "hello")
+    await page.locator(".tw-bot").first.wait_for()
+    await page.get_by_role("button", name="Talk to an agent").click()
+    await playwright_api.expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")
+    cid = await page.evaluate("window.TandemWidget.conversationId()")
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        token = await staff_token(client, "supervisor@tandem.example", online=False)
+
+        async def state() -> str:
+            response = await client.get(f"/api/v1/conversations/{cid}", headers=bearer(token))
+            return str(response.json()["state"])
+
+        for _ in range(10):  # the open chat is seen
+            await live_server.container.abandon_vanished()
+            await asyncio.sleep(0.2)
+        assert await state() == "waiting", "a customer with the chat open stays in the queue"
+        await page.close()
+        for _ in range(50):
+            await live_server.container.abandon_vanished()  # as the ticker does every 2 s
+            if await state() == "resolved":
+                break
+            await asyncio.sleep(0.2)
+        assert await state() == "resolved"
+        outcome = (await client.get(f"/api/v1/conversations/{cid}/outcome", headers=bearer(token))).json()
+        assert outcome["resolved_by"] == "abandoned"

@@ -45,6 +45,31 @@ async def test_publish_reaches_subscribers_of_another_broker(redis_url: str) -> 
         await two.close()
 
 
+async def test_listeners_count_the_instances_holding_a_channel(redis_url: str) -> None:
+    """What abandonment reads: a customer's chat open on any instance counts, a closed one does not."""
+    one, two = RedisBroker(redis_url, prefix="tandem-test:"), RedisBroker(redis_url, prefix="tandem-test:")
+    try:
+        first = await one.subscribe("presence:41")
+        second = await two.subscribe("presence:41")
+        also = await two.subscribe("presence:41")  # a second tab on the same instance: one subscription
+        await asyncio.sleep(0.2)
+        assert await one.listeners(["presence:41", "presence:42"]) == {"presence:41": 2, "presence:42": 0}
+        await first.close()
+        await second.close()
+        assert await two.listeners(["presence:41"]) == {"presence:41": 1}
+        await also.close()
+        await asyncio.sleep(0.1)
+        assert await one.listeners(["presence:41"]) == {"presence:41": 0}
+    finally:
+        await one.close()
+        await two.close()
+    unreachable = RedisBroker("redis://127.0.0.1:1/0")
+    try:
+        assert await unreachable.listeners(["presence:41"]) is None  # unknown, never "nobody"
+    finally:
+        await unreachable.close()
+
+
 async def test_unsubscribed_channels_receive_nothing(redis_url: str) -> None:
     one, two = RedisBroker(redis_url, prefix="tandem-test:"), RedisBroker(redis_url, prefix="tandem-test:")
     try:

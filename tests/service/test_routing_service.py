@@ -293,6 +293,58 @@ async def test_a_sentiment_escalation_can_be_overridden_once_and_goes_back_to_th
             )
 
 
+async def test_a_customer_who_closes_the_chat_while_waiting_leaves_the_queue(floor: Container) -> None:
+    """Presence is whether the customer's live connection holds the presence channel; a customer seen, then
+    gone for ``abandon_after_seconds``, is abandoned; one who came back, one who never connected (an API
+    client) and one who asked for an e-mail are not."""
+    after = floor.routing.abandon_after_seconds
+    assert after is not None
+    gone = await _handoff(floor)
+    back = await _handoff(floor, email="tom@example.com")
+    never = await _handoff(floor, email="ana@example.com")
+    mailed = await _handoff(floor, email="lee@example.com")
+    async with floor.uow() as uow:
+        customer = Actor.customer(
+            mailed, (await conversation_service.routing_views(uow, [mailed]))[mailed].customer_id
+        )  # type: ignore[arg-type]
+        await routing.request_follow_up(
+            uow, actor=customer, config=floor.routing, conversation_id=mailed, email="lee@example.com"
+        )
+    broker = floor.broker
+    windows = {
+        cid: await broker.subscribe(conversation_service.customer_presence_channel(cid))
+        for cid in (gone, back, mailed)
+    }
+    assert await floor.abandon_vanished() == 0  # everyone with an open chat is seen
+    for cid in (gone, back, mailed):
+        await windows[cid].close()
+    assert await floor.abandon_vanished() == 0  # gone since now
+    floor.uow.clock.advance(seconds=after / 2)  # type: ignore[attr-defined]
+    windows[back] = await broker.subscribe(conversation_service.customer_presence_channel(back))
+    assert await floor.abandon_vanished() == 0  # the customer reloaded the page: the clock restarts
+    floor.uow.clock.advance(seconds=after / 2 + 1)  # type: ignore[attr-defined]
+    assert await floor.abandon_vanished() == 1
+    assert (await _state(floor, gone))[0] is Owner.RESOLVED
+    for cid in (back, never, mailed):
+        assert (await _state(floor, cid))[0] is Owner.WAITING
+    async with floor.uow(write=False) as uow:
+        outcome = await conversation_service.get_outcome(uow, actor=SUPERVISOR, conversation_id=gone)
+    assert outcome.resolved_by == "abandoned"
+    await windows[back].close()
+
+
+async def test_a_conversation_an_agent_took_is_never_abandoned(floor: Container) -> None:
+    cid = await _handoff(floor)
+    await _online(floor, ALEX)
+    async with floor.uow() as uow:
+        await routing.dispatch(uow, config=floor.routing)
+    async with floor.uow() as uow:
+        await routing.accept_offer(uow, actor=agent(ALEX), conversation_id=cid)
+    async with floor.uow() as uow:
+        assert await routing.abandon(uow, conversation_id=cid) is False
+    assert await _state(floor, cid) == (Owner.HUMAN, ALEX)
+
+
 async def test_leaving_the_queue_is_abandonment_with_the_time_waited(floor: Container) -> None:
     cid = await _handoff(floor)
     floor.uow.clock.advance(seconds=95)  # type: ignore[attr-defined]

@@ -80,6 +80,12 @@ def conversation_channel(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
+def customer_presence_channel(conversation_id: int) -> str:
+    """Subscribed by the customer's live connections only, never published to: whether anyone listens on
+    it says whether the customer still has the chat open."""
+    return f"presence:{conversation_id}"
+
+
 def hash_access_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

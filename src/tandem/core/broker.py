@@ -25,6 +25,10 @@ class Broker(Protocol):
 
     async def ping(self) -> bool: ...
 
+    async def listeners(self, channels: list[str]) -> dict[str, int] | None:
+        """How many subscribers (processes, for Redis) listen on each channel; None when it cannot tell."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -97,6 +101,9 @@ class InMemoryBroker:
 
     async def subscribe(self, channel: str) -> Subscription:
         return self.fanout.add(channel)
+
+    async def listeners(self, channels: list[str]) -> dict[str, int] | None:
+        return {channel: len(self.fanout.subscribers.get(channel, ())) for channel in channels}
 
     async def ping(self) -> bool:
         return True

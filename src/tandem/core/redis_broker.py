@@ -47,6 +47,19 @@ class RedisBroker:
                     await self._pubsub.subscribe(self.prefix + channel)
         return _RedisSubscription(self, subscription)
 
+    async def listeners(self, channels: list[str]) -> dict[str, int] | None:
+        """PUBSUB NUMSUB: each process subscribes a channel once, while it has local subscribers."""
+        if not channels:
+            return {}
+        try:
+            counts = await self.redis.pubsub_numsub(*[self.prefix + channel for channel in channels])
+        except (RedisError, OSError):
+            return None  # unknown: callers must not act as if nobody listened
+        found = {
+            (name.decode() if isinstance(name, bytes) else str(name)): int(count) for name, count in counts
+        }
+        return {channel: found.get(self.prefix + channel, 0) for channel in channels}
+
     async def _release(self, subscription: Any) -> None:
         async with self._lock:
             await self.fanout.remove(subscription)
@@ -56,8 +69,16 @@ class RedisBroker:
 
     async def _ensure_reader(self) -> None:
         if self._reader is None or self._reader.done():
-            self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = await self._connected_pubsub()
             self._reader = asyncio.create_task(self._read(), name="tandem-redis-reader")
+
+    async def _connected_pubsub(self) -> Any:
+        """A pub/sub object with its connection taken now: two first SUBSCRIBEs racing on an unconnected
+        one would each take a connection, and the one overwritten would stay subscribed, unread."""
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        with contextlib.suppress(RedisError, OSError):
+            await pubsub.connect()  # type: ignore[no-untyped-call]
+        return pubsub
 
     async def _read(self) -> None:
         while True:
@@ -79,7 +100,7 @@ class RedisBroker:
                 await asyncio.sleep(1.0)
                 with contextlib.suppress(Exception):
                     await self._pubsub.reset()
-                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                self._pubsub = await self._connected_pubsub()
 
     async def ping(self) -> bool:
         try:

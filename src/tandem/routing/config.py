@@ -76,6 +76,7 @@ class RoutingConfig(_Strict):
     priority: PriorityConfig = Field(default_factory=PriorityConfig)
     overflow_seconds: Seconds | None = 300
     offer_timeout_seconds: Seconds = 30
+    abandon_after_seconds: Seconds | None = 180  # chat closed this long while waiting: left the queue
     auto_accept: bool = False
     default_capacity: int = Field(default=3, ge=1, le=50)
     average_handle_seconds: Seconds = 300

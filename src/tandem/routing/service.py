@@ -30,6 +30,7 @@ from tandem.conversation.errors import ConversationNotFoundError
 from tandem.conversation.notices import notice, wait_text
 from tandem.conversation.schemas import MessageCreate, TagsUpdate
 from tandem.conversation.state import Owner, Transition
+from tandem.core.broker import Broker
 from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from tandem.core.ids import ConversationId, CustomerId, StaffId
 from tandem.core.uow import UnitOfWork
@@ -605,6 +606,51 @@ async def queue_places(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int
         cid: QueuePlace(entry.queue, entry.enqueued_at, entry.priority, entry.trigger, entry.status)
         for cid, entry in entries.items()
     }
+
+
+async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, broker: Broker) -> list[int]:
+    """Whether each waiting customer still has the chat open (someone listens on their presence channel),
+    and the conversations whose customer closed it ``abandon_after_seconds`` ago: the caller abandons those.
+
+    Only customers seen with the chat open while waiting count, so an API client that never connects is
+    never abandoned, and nor is a customer who asked for an e-mail follow-up (their place is kept). When
+    the broker cannot tell (Redis down), nothing changes."""
+    if config.abandon_after_seconds is None:
+        return []
+    entries = await repository.open_entries(uow.session)
+    channels = {
+        entry.id: conversation_service.customer_presence_channel(entry.conversation_id) for entry in entries
+    }
+    counts = await broker.listeners(sorted(set(channels.values()))) if entries else {}
+    if counts is None:
+        return []
+    now = uow.clock.now()
+    gone: list[int] = []
+    for entry in entries:
+        if counts.get(channels[entry.id], 0) > 0:
+            entry.customer_seen_at = entry.customer_seen_at or now
+            entry.customer_away_since = None
+        elif entry.customer_seen_at is not None and entry.follow_up_email is None:
+            entry.customer_away_since = entry.customer_away_since or now
+            if (now - entry.customer_away_since).total_seconds() >= config.abandon_after_seconds:
+                gone.append(entry.conversation_id)
+    return gone
+
+
+async def abandon(uow: UnitOfWork, *, conversation_id: int) -> bool:
+    """The customer left the queue: the conversation is resolved as abandoned (with the time waited), if it
+    is still waiting; an agent who took it meanwhile keeps it."""
+    view = await conversation_service.lock_for_routing(uow, conversation_id)
+    if view.state is not Owner.WAITING:
+        return False
+    await conversation_service.close(
+        uow,
+        actor=Actor.system(),
+        conversation_id=ConversationId(conversation_id),
+        reason="the customer closed the chat while waiting",
+        abandoned=True,
+    )
+    return True
 
 
 async def join(uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId) -> None:

@@ -125,6 +125,15 @@ class LiveSession:
     async def run(self, conversation: dict[str, Any]) -> None:
         channel = conversation_service.conversation_channel(self.conversation_id)
         subscription = await self.container.broker.subscribe(channel)  # before the replay: no window
+        # The customer's connections also hold the presence channel: routing reads who listens on it to
+        # tell a customer who closed the chat while waiting (abandonment) from one who is still there.
+        presence = (
+            None
+            if self.staff
+            else await self.container.broker.subscribe(
+                conversation_service.customer_presence_channel(self.conversation_id)
+            )
+        )
         reader = asyncio.create_task(self._read_client())
         try:
             await self._send(
@@ -146,6 +155,8 @@ class LiveSession:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
             await subscription.close()
+            if presence is not None:
+                await presence.close()
             if self.websocket.application_state is WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await self.websocket.close()
