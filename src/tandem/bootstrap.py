@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from tandem.core.outbox import OutboxRelay
 from tandem.core.uow import UnitOfWorkFactory
 from tandem.kb import service as kb_service
 from tandem.kb.schemas import ArticleIn
+from tandem.learning import service as learning_service
 from tandem.routing import service as routing_service
 from tandem.routing import sla as routing_sla
 from tandem.routing.config import RoutingConfig, load_routing_config
@@ -62,6 +64,8 @@ DEMO_STAFF = (
     ("jonas@tandem.example", "Jonas Weber", Role.AGENT, ["de", "en"]),
     ("priya@tandem.example", "Priya Nair", Role.AGENT, ["en"]),
 )
+
+KNOWLEDGE_CHANNEL = "knowledge"  # "articles were published": every instance rebuilds its indexes
 
 
 @dataclass
@@ -84,7 +88,12 @@ class Container:
     reply_history: ReplyHistory = field(default_factory=ReplyHistory)  # past agent replies, for agent assist
     started: bool = False
     _moods: MoodReader | None = None
+    model_version: int | None = None  # the learning loop's champion being served; None: the default model
+    bot_built: bool = False
     _ticker: asyncio.Task[None] | None = None
+    _knowledge_listener: asyncio.Task[None] | None = None
+    _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
     staff_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=5.0))
     conversation_tokens: TTLCache[str, Actor] = field(default_factory=lambda: TTLCache(ttl=60.0))
@@ -114,11 +123,13 @@ class Container:
             await seed_demo(self)
         if bot:
             await self.build_bot()
+            self.bot_built = True
         if workers:
             await self.queue.start()
             await self.relay.sweep()
             self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
             self._ticker = asyncio.create_task(self._tick_routing(), name="routing-ticker")
+            self._knowledge_listener = asyncio.create_task(self._listen_for_knowledge(), name="knowledge")
         self.started = True
 
     async def route(self) -> DispatchReport:
@@ -127,11 +138,26 @@ class Container:
             return await routing_service.dispatch(uow, config=self.routing)
 
     async def _tick_routing(self) -> None:
-        """Offers that lapsed, conversations still waiting, SLA timers: every few seconds."""
+        """Offers that lapsed, conversations still waiting, SLA timers: every few seconds; and, about every
+        30 seconds, whether the learning loop changed the serving model."""
+        ticks = 0
         while True:
             await asyncio.sleep(self.settings.routing_tick_seconds)
+            ticks += 1
+            if self.bot_built and ticks % max(1, round(30 / self.settings.routing_tick_seconds)) == 0:
+                try:
+                    await self.follow_champion()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the current model keeps serving
+                    log.warning("champion_switch_failed", error=type(exc).__name__)
             try:
                 await self.abandon_vanished()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # presence is read again at the next tick
+                log.warning("abandonment_check_failed", error=type(exc).__name__)
+            try:
                 async with self.uow() as uow:
                     await routing_sla.tick(uow, config=self.routing)
             except asyncio.CancelledError:
@@ -146,8 +172,13 @@ class Container:
             gone = await routing_service.track_customer_presence(uow, config=self.routing, broker=self.broker)
         abandoned = 0
         for conversation_id in gone:
-            async with self.uow() as uow:
-                abandoned += await routing_service.abandon(uow, conversation_id=conversation_id)
+            try:
+                async with self.uow() as uow:
+                    abandoned += await routing_service.abandon(
+                        uow, config=self.routing, conversation_id=conversation_id
+                    )
+            except Exception as exc:  # one conversation that cannot be closed does not keep the others
+                log.warning("abandon_failed", conversation_id=conversation_id, error=type(exc).__name__)
         return abandoned
 
     async def build_bot(self) -> None:
@@ -155,9 +186,16 @@ class Container:
         cached yet, runs in a thread so the server keeps answering health checks meanwhile."""
         async with self.uow(write=False) as uow:
             articles = await kb_service.list_published_articles(uow)
+            champion = await learning_service.champion_path(uow)
         knowledge = HybridRetriever(None)
         await asyncio.to_thread(knowledge.rebuild, articles)
         self.knowledge = knowledge
+        model_file = None
+        if champion is not None and champion.backend == self.settings.bot_intent_backend:
+            if await asyncio.to_thread(champion.path.exists):
+                model_file = champion.path
+            else:
+                log.warning("champion_model_missing", version=champion.version, path=str(champion.path))
         self.responder = await asyncio.to_thread(
             build_responder,
             self.settings,
@@ -165,26 +203,59 @@ class Container:
             actions=self.crm,
             articles=articles,
             today=lambda: self.clock.now().date(),
+            model_file=model_file,
         )
+        self.model_version = champion.version if model_file is not None and champion is not None else None
+
+    async def follow_champion(self) -> bool:
+        """The learning loop promoted or rolled back a model (here or in another process): serve it."""
+        async with self.uow(write=False) as uow:
+            champion = await learning_service.champion_path(uow)
+        wanted = champion.version if champion is not None else None
+        if wanted == self.model_version:
+            return False
+        await self.build_bot()
+        log.info("intent_model_switched", version=self.model_version)
+        return True
+
+    async def knowledge_changed(self) -> None:
+        """After a publish: rebuild here now, and tell the other instances (the ``knowledge`` channel)."""
+        await self.refresh_knowledge()
+        await self.broker.publish(KNOWLEDGE_CHANNEL, {"kind": "published", "origin": self.instance_id})
 
     async def refresh_knowledge(self) -> None:
         """Published articles changed: rebuild the bot's and agent assist's article indexes (BM25 and, for
-        English, the encoder's vectors) in a thread, then swap them in."""
-        async with self.uow(write=False) as uow:
-            articles = await kb_service.list_published_articles(uow)
-        knowledge = HybridRetriever(None)
-        await asyncio.to_thread(knowledge.rebuild, articles)
-        self.knowledge = knowledge
-        refresh = getattr(self.responder, "refresh_articles", None)
-        if refresh is not None:
-            await asyncio.to_thread(refresh, articles)
+        English, the encoder's vectors) in a thread, then swap them in. One rebuild at a time, each reading
+        the articles when it starts, so the last one to finish has the latest."""
+        async with self._knowledge_lock:
+            async with self.uow(write=False) as uow:
+                articles = await kb_service.list_published_articles(uow)
+            knowledge = HybridRetriever(None)
+            await asyncio.to_thread(knowledge.rebuild, articles)
+            self.knowledge = knowledge
+            refresh = getattr(self.responder, "refresh_articles", None)
+            if refresh is not None:
+                await asyncio.to_thread(refresh, articles)
+
+    async def _listen_for_knowledge(self) -> None:
+        subscription = await self.broker.subscribe(KNOWLEDGE_CHANNEL)
+        try:
+            async for message in subscription:
+                if message.get("origin") != self.instance_id:
+                    try:
+                        await self.refresh_knowledge()
+                    except Exception as exc:  # the next publish rebuilds again
+                        log.warning("knowledge_refresh_failed", error=type(exc).__name__)
+        finally:
+            await subscription.close()
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        for task in (self._ticker, self._knowledge_listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._ticker = self._knowledge_listener = None
         close = getattr(self.responder, "aclose", None)
         if close is not None:
             await close()  # an LLM responder's HTTP connections

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     bot_intent_model: Path | None = Field(
         default=None, description="A model file from `tandem bot train`; unset: the demo store's intents."
     )
+    learning_default_consent: bool = Field(
+        default=True,
+        description="May a customer's messages train the bot when they have not said either way (the "
+        "customer's training_consent)? Set false where consent must be explicit.",
+    )
+    learning_base_data: Path | None = Field(
+        default=None,
+        description="The intents every retrained model starts from (CSV text,category or JSON splits); "
+        "unset: the demo store's intents.",
+    )
     bot_answer_bar: float = Field(
         default=0.5, ge=0, le=1, description="Minimum match to answer from an article."
     )

@@ -155,3 +155,21 @@ def test_bench_assist_prints_its_figures_and_names_a_missing_file(tmp_path: Path
     assert (
         missing.exit_code == 2 and "nope.csv" in _said(missing.output) and "Traceback" not in missing.output
     )
+
+
+def test_learn_run_prints_the_decision_and_the_registry_keeps_it(tmp_path: Path) -> None:
+    env = {
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_BOT_INTENT_BACKEND": "ngram",
+        "TANDEM_LEARNING_BASE_DATA": str(_csv(tmp_path)),
+        "TANDEM_DEMO": "false",
+    }
+    result = runner.invoke(app, ["learn", "run", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"champion", "challenger", "promoted", "reason"} <= set(figures)
+    assert figures["promoted"] is False and "no better" in figures["reason"]  # no corrections yet
+    models = runner.invoke(app, ["learn", "models", "--json"], env=env)
+    assert [json.loads(line)["status"] for line in models.stdout.splitlines()] == ["rejected", "champion"]
+    back = runner.invoke(app, ["learn", "rollback"], env=env)
+    assert back.exit_code == 2 and "no earlier promoted model" in _said(back.output)

@@ -129,3 +129,17 @@ async def test_unknown_frames_get_an_error_listing_the_known_types(live_server: 
             # the socket stays usable
             await customer.send(json.dumps({"type": "ping"}))
             await _next(customer, "pong")
+
+
+async def test_a_supervisor_listening_in_never_shows_as_typing(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        cid, token, _agent = await _human_owned_conversation(client)
+        supervisor = await staff_token(client, "supervisor@tandem.example", online=False)
+        async with (
+            websockets.connect(live_server.live_url(cid, token)) as customer,
+            websockets.connect(live_server.live_url(cid, supervisor)) as listening,
+        ):
+            await _ready(customer)
+            await _ready(listening)
+            await listening.send(json.dumps({"type": "typing"}))
+            await _nothing_of(customer, "typing", seconds=0.8)

@@ -385,6 +385,16 @@ async def test_a_published_edit_changes_the_article(api: httpx.AsyncClient) -> N
     assert response.status_code == 201, response.text
     draft = response.json()
     assert (draft["slug"], draft["is_edit"], draft["status"]) == ("accessibility", True, "draft")
+    rival = await api.post(  # a colleague edits the same article at the same time
+        "/api/v1/kb/drafts",
+        headers=bearer(agent),
+        json={
+            "edit_of": "accessibility",
+            "title": before["title"],
+            "body": before["body"] + " Also braille.",
+        },
+    )
+    assert rival.status_code == 201, rival.text
     unchanged = (await api.get("/api/v1/kb/articles/accessibility", headers=bearer(agent))).json()
     assert unchanged["body"] == before["body"], "a draft does not change the article"
 
@@ -393,6 +403,9 @@ async def test_a_published_edit_changes_the_article(api: httpx.AsyncClient) -> N
     after = (await api.get("/api/v1/kb/articles/accessibility", headers=bearer(agent))).json()
     assert after["body"] == body
     assert after["id"] == before["id"], "the same article, a new version of it"
+    stale = await api.post(f"/api/v1/kb/drafts/{rival.json()['id']}/publish", headers=bearer(supervisor))
+    assert stale.status_code == 409 and "changed after this draft was written" in stale.json()["detail"]
+    assert (await api.get("/api/v1/kb/articles/accessibility", headers=bearer(agent))).json()["body"] == body
     listed_after = (
         await api.get("/api/v1/kb/articles", headers=bearer(agent), params={"locale": "en"})
     ).json()

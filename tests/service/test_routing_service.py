@@ -341,7 +341,7 @@ async def test_a_conversation_an_agent_took_is_never_abandoned(floor: Container)
     async with floor.uow() as uow:
         await routing.accept_offer(uow, actor=agent(ALEX), conversation_id=cid)
     async with floor.uow() as uow:
-        assert await routing.abandon(uow, conversation_id=cid) is False
+        assert await routing.abandon(uow, config=floor.routing, conversation_id=cid) is False
     assert await _state(floor, cid) == (Owner.HUMAN, ALEX)
 
 

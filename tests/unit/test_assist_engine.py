@@ -67,6 +67,16 @@ def test_a_bare_long_order_number_from_another_shop_is_scrubbed_too() -> None:
     assert fitted == "Hi Tom, order [order number] is cancelled."
 
 
+def test_a_card_or_phone_number_is_never_taken_for_an_order_and_never_passed_on() -> None:
+    assert engine.order_numbers("my card 4111111111111111 was charged for order 3707955617") == ["3707955617"]
+    fitted = engine.fit_to_customer(
+        "Hi Ana, I refunded order 3707955617 to card 4111 1111 1111 1111; call +44 20 7946 0958.",
+        name="Tom",
+        order="ORD-20001",
+    )
+    assert fitted == "Hi Tom, I refunded order ORD-20001 to card [number]; call [number]."
+
+
 def test_the_reply_the_team_sends_most_to_such_messages_beats_a_one_off_nearer_match() -> None:
     usual = "Hi Ana, you can track it under Account > Orders."
     history = [engine.PastReply(f"where is my parcel {n}", usual.replace("Ana", f"C{n}")) for n in range(5)]
@@ -76,17 +86,28 @@ def test_the_reply_the_team_sends_most_to_such_messages_beats_a_one_off_nearer_m
     assert found[0][1] == 1.0 and len(found) == 2  # five replies to five customers are one candidate
 
 
-def test_the_index_grows_without_rebuilding_and_never_suggests_the_conversations_own_reply() -> None:
+def test_the_index_searches_its_last_snapshot_and_never_the_conversations_own_reply() -> None:
     index = engine.ReplyIndex(capacity=3)
     index.add([engine.PastReply("can I pay with paypal", "Yes, PayPal works.", conversation_id=1)])
+    assert index.stale and index.search("pay with paypal?") == []  # added, not yet built
+    index.rebuild()
+    assert not index.stale
     assert [p.reply for p, _ in index.search("pay with paypal?")] == ["Yes, PayPal works."]
     assert index.search("pay with paypal?", exclude_conversation=1) == []
     index.add(
         [engine.PastReply(f"paypal question {n}", f"Answer {n}.", conversation_id=10 + n) for n in range(3)]
     )
-    index.compact()
-    assert len(index) == 3 and not index.needs_compaction  # the oldest pair made room
+    assert [p.reply for p, _ in index.search("pay with paypal?")] == ["Yes, PayPal works."]  # old snapshot
+    index.rebuild()
+    assert len(index) == 3  # the oldest pair made room
     assert "Yes, PayPal works." not in [p.reply for p, _ in index.search("pay with paypal", limit=5)]
+
+
+def test_messages_without_a_single_word_do_not_break_the_index() -> None:
+    index = engine.ReplyIndex()
+    index.add([engine.PastReply("?", "Could you tell me more?"), engine.PastReply("👍", "Glad to help!")])
+    index.rebuild()
+    assert index.search("where is my parcel") == []
 
 
 def test_next_best_action_follows_the_return_policy_and_the_order() -> None:

@@ -24,8 +24,15 @@ import Stemmer
 from tandem.customers.crm import CustomerProfile
 from tandem.store import policies
 
-# The demo store's ORD-12345, and the bare long numbers other shops use (6+ digits).
-ORDER_NUMBER = re.compile(r"\b(?:ORD-\d{4,}|\d{6,})\b", re.IGNORECASE)
+# Order numbers: the demo store's ORD-12345, and the bare long numbers other shops use when the words
+# around them say "order" (so a card or phone number is never taken for one).
+ORDER_NUMBER = re.compile(
+    r"\b(ORD-\d{4,})\b|\b(?:order|purchase|pedido|commande|bestellung)(?:\s+(?:number|no\.?|nr\.?|id))?"
+    r"\s*[#:]?\s*(\d{6,})\b",
+    re.IGNORECASE,
+)
+LONG_NUMBER = re.compile(r"(?<![\w-])\+?\d[\d ]{4,}\d\b")  # a card, phone or account number of someone
+_ORDER_SLOT = "\x00order\x00"
 EMAIL = re.compile(r"\b[^@\s]+@[^@\s]+\.[a-z]{2,}\b", re.IGNORECASE)
 GREETING = re.compile(r"^(hi|hello|hey|hola|bonjour|hallo|guten tag)\b[ ,]+[^\s,!.]+([,!.])?", re.IGNORECASE)
 LEARNED_BOOST = 1.5  # a reply an agent accepted or edited from a suggestion before
@@ -53,9 +60,21 @@ def suggestion_id(kind: str, text: str) -> str:
     return hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()[:32]
 
 
+def order_numbers(text: str) -> list[str]:
+    return [match.group(1) or match.group(2) for match in ORDER_NUMBER.finditer(text)]
+
+
+def _order_slot(match: re.Match[str]) -> str:
+    number = 1 if match.group(1) else 2
+    return match.group(0)[: match.start(number) - match.start(0)] + _ORDER_SLOT
+
+
 def fit_to_customer(reply: str, *, name: str | None, order: str | None) -> str:
-    """A past reply made safe and personal: the other customer's order numbers, e-mails and name go."""
-    text = ORDER_NUMBER.sub(order or "[order number]", reply)
+    """A past reply made safe and personal: the other customer's order numbers become this customer's,
+    other long numbers (cards, phones, accounts), e-mail addresses and the greeting's name go."""
+    text = ORDER_NUMBER.sub(_order_slot, reply)
+    text = LONG_NUMBER.sub("[number]", text)  # never another customer's card, phone or account number
+    text = text.replace(_ORDER_SLOT, order or "[order number]")
     text = EMAIL.sub("[e-mail]", text)
     first = (name or "").split(" ")[0]
     return GREETING.sub(
@@ -63,22 +82,29 @@ def fit_to_customer(reply: str, *, name: str | None, order: str | None) -> str:
     )
 
 
-class _Segment:
-    """An immutable BM25 index over some pairs."""
+class _Snapshot:
+    """An immutable BM25 index over some pairs (built in a thread, swapped in whole)."""
 
     def __init__(self, pairs: list[PastReply], stemmer: Stemmer.Stemmer) -> None:
         self.pairs = pairs
-        self.index = bm25s.BM25()
-        self.index.index(_tokens([pair.customer_text for pair in pairs], stemmer), show_progress=False)
+        documents = _tokens([pair.customer_text for pair in pairs], stemmer)
+        self.index: bm25s.BM25 | None = None
+        if any(documents):  # bm25s cannot index a corpus without a single word ("ok", "?", "👍")
+            self.index = bm25s.BM25()
+            self.index.index(documents, show_progress=False)
 
     def nearest(self, words: list[str], wanted: int) -> list[tuple[PastReply, float]]:
+        if self.index is None:
+            return []
         known = [word for word in words if word in self.index.vocab_dict]
         if not known:
             return []
         scores = np.asarray(self.index.get_scores(known), dtype=float)
         wanted = min(len(scores), wanted)
         top = np.argpartition(-scores, wanted - 1)[:wanted]
-        return [(self.pairs[int(i)], float(scores[i])) for i in top if scores[i] > 0]
+        return sorted(
+            ((self.pairs[int(i)], float(scores[i])) for i in top if scores[i] > 0), key=lambda pair: -pair[1]
+        )
 
 
 def _tokens(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
@@ -96,37 +122,34 @@ class ReplyIndex:
     """Past (customer message -> agent reply) pairs, searchable by the customer's words.
 
     Held for the life of the process and extended as replies arrive, so a request searches the whole
-    history (up to ``capacity`` pairs, the newest kept) without reading it again. New pairs go to a small
-    recent segment, cheap to rebuild; ``compact`` folds them into the main segment, which takes seconds at
-    tens of thousands of pairs, so the service runs it in a thread when ``needs_compaction`` says so."""
+    history (up to ``capacity`` pairs, the newest kept) without reading it again. ``add`` only records the
+    pairs; ``rebuild`` (seconds at tens of thousands of pairs, so the service runs it in a thread) makes a
+    new snapshot and swaps it in, so searches never wait for it and always see one consistent index."""
 
     def __init__(self, *, capacity: int = 50_000) -> None:
         self.capacity = capacity
         self._stemmer = Stemmer.Stemmer("english")
-        self._main: _Segment | None = None
-        self._recent_pairs: list[PastReply] = []
-        self._recent: _Segment | None = None
+        self._pairs: list[PastReply] = []
+        self._snapshot: _Snapshot | None = None
 
     def __len__(self) -> int:
-        return min(self.capacity, len(self._main.pairs if self._main else ()) + len(self._recent_pairs))
+        return len(self._pairs)
+
+    @property
+    def stale(self) -> bool:
+        """Pairs were added since the snapshot searched now was built."""
+        built = self._snapshot.pairs if self._snapshot is not None else []
+        return built is not self._pairs and (bool(self._pairs) or bool(built))
 
     def add(self, pairs: list[PastReply]) -> None:
         if pairs:
-            self._recent_pairs = self._recent_pairs + pairs
-            self._recent = None
+            self._pairs = (self._pairs + pairs)[
+                -self.capacity :
+            ]  # a new list: a rebuild in flight keeps its own
 
-    @property
-    def needs_compaction(self) -> bool:
-        main = len(self._main.pairs) if self._main else 0
-        return len(self._recent_pairs) > min(2_000, max(500, main // 5))
-
-    def compact(self) -> None:
-        """Fold the recent pairs into a new main segment (safe to run in a thread beside searches)."""
-        taken = len(self._recent_pairs)
-        pairs = ((self._main.pairs if self._main else []) + self._recent_pairs[:taken])[-self.capacity :]
-        self._main = _Segment(pairs, self._stemmer) if pairs else None
-        self._recent_pairs = self._recent_pairs[taken:]
-        self._recent = None
+    def rebuild(self) -> None:
+        pairs = self._pairs
+        self._snapshot = _Snapshot(pairs, self._stemmer)
 
     def search(
         self, query: str, *, limit: int = 3, exclude_conversation: int | None = None, neighbours: int = 30
@@ -137,20 +160,14 @@ class ReplyIndex:
         accepted or edited from a suggestion count ``LEARNED_BOOST`` times); the same reply to different
         customers is one candidate, so a team's usual answer wins over a one-off. Scores are scaled so the
         best is 1."""
-        if not query.strip():
+        snapshot = self._snapshot
+        if snapshot is None or not query.strip():
             return []
-        if self._recent is None and self._recent_pairs:
-            self._recent = _Segment(self._recent_pairs, self._stemmer)
         words = list(dict.fromkeys(_tokens([query], self._stemmer)[0]))
-        found: list[tuple[PastReply, float]] = []
-        for segment in (self._main, self._recent):
-            if segment is not None:
-                found += segment.nearest(words, neighbours + 20)  # spare for the excluded conversation
-        found.sort(key=lambda pair: -pair[1])
         votes: dict[str, float] = {}
         chosen: dict[str, PastReply] = {}
         used = 0
-        for item, score in found:
+        for item, score in snapshot.nearest(words, neighbours * 3):  # spare for the excluded conversation
             if used >= neighbours:
                 break
             if exclude_conversation is not None and item.conversation_id == exclude_conversation:
@@ -176,7 +193,7 @@ def similar_replies(query: str, history: list[PastReply], *, limit: int = 3) -> 
     """One-off search over ``history`` (tests and small callers; the service keeps a ``ReplyIndex``)."""
     index = ReplyIndex()
     index.add(history)
-    index.compact()
+    index.rebuild()
     return index.search(query, limit=limit)
 
 

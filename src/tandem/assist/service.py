@@ -20,37 +20,46 @@ from tandem.customers import service as customers_service
 from tandem.customers.crm import CrmConnector
 from tandem.routing import service as routing_service
 
+OVERLAP = 500  # ids read again each time: on PostgreSQL a lower id can commit after a higher one
+SYNC_REBUILD = 5_000  # up to this many pairs, a request waits for the (fast) rebuild; above, it runs behind
+
 
 class ReplyHistory:
     """The process's index of past agent replies and where its reading of the database stopped.
 
-    Each request first reads what is new since the last read (by primary key, so it is cheap), at most
-    every ``refresh_seconds``; folding a large batch into the main index runs in a thread."""
+    A request reads what is new (by primary key, with an overlap for late commits, at most every
+    ``refresh_seconds``) and never waits for another request's read: if one is in progress, it searches
+    what is indexed. Large rebuilds run in a thread in the background; searches use the last snapshot."""
 
     def __init__(self, *, capacity: int = 50_000, refresh_seconds: float = 5.0) -> None:
         self.index = engine.ReplyIndex(capacity=capacity)
         self.refresh_seconds = refresh_seconds
-        self._after_message = 0
-        self._after_feedback = 0
+        self._cursors = {"replies": 0, "learned": 0}
+        self._seen: dict[str, set[int]] = {"replies": set(), "learned": set()}
         self._read_at: float | None = None
-        self._lock = asyncio.Lock()
+        self._reading = asyncio.Lock()
+        self._rebuild: asyncio.Task[None] | None = None
 
     async def refresh(self, uow: UnitOfWork) -> None:
-        async with self._lock:
+        if self._reading.locked():
+            return
+        async with self._reading:
             now = time.monotonic()
             if self._read_at is not None and now - self._read_at < self.refresh_seconds:
                 return
             self._read_at = now
-            replies = await conversation_service.past_agent_replies(
-                uow, after_message_id=self._after_message, limit=self.index.capacity
+            replies = self._unseen(
+                "replies",
+                await conversation_service.past_agent_replies(
+                    uow, after_message_id=self._since("replies"), limit=self.index.capacity
+                ),
             )
-            learned = await repository.learned_replies(
-                uow.session, after_id=self._after_feedback, limit=self.index.capacity // 4
+            learned = self._unseen(
+                "learned",
+                await repository.learned_replies(
+                    uow.session, after_id=self._since("learned"), limit=self.index.capacity // 4
+                ),
             )
-            if replies:
-                self._after_message = replies[-1][0]
-            if learned:
-                self._after_feedback = learned[-1][0]
             self.index.add(
                 [engine.PastReply(text, reply, conversation_id=cid) for _, cid, text, reply in replies]
                 + [
@@ -58,8 +67,24 @@ class ReplyHistory:
                     for _, cid, text, reply in learned
                 ]
             )
-            if self.index.needs_compaction:
-                await asyncio.to_thread(self.index.compact)
+        if not self.index.stale:
+            return
+        if len(self.index) <= SYNC_REBUILD:
+            await asyncio.to_thread(self.index.rebuild)
+        elif self._rebuild is None or self._rebuild.done():
+            self._rebuild = asyncio.create_task(asyncio.to_thread(self.index.rebuild))
+
+    def _since(self, kind: str) -> int:
+        return max(0, self._cursors[kind] - OVERLAP)
+
+    def _unseen(self, kind: str, rows: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+        seen = self._seen[kind]
+        fresh = [row for row in rows if row[0] not in seen]
+        if rows:
+            self._cursors[kind] = max(self._cursors[kind], max(row[0] for row in rows))
+        floor = self._cursors[kind] - 2 * OVERLAP
+        self._seen[kind] = {i for i in seen if i > floor} | {row[0] for row in fresh}
+        return fresh
 
 
 async def assist(
@@ -84,7 +109,7 @@ async def assist(
     customer = await customers_service.require_customer(uow, customer_id=CustomerId(conversation.customer_id))
     profile = await customers_service.find_crm_profile(crm, customer)
     name = (profile.name if profile else None) or customer.display_name
-    orders = (summary.get("entities") or {}).get("order_numbers") or engine.ORDER_NUMBER.findall(query)
+    orders = (summary.get("entities") or {}).get("order_numbers") or engine.order_numbers(query)
     order = orders[0] if orders else None
     suggestions: list[engine.Suggestion] = []
     if packet and packet.get("suggested_reply") and not agent_replied:

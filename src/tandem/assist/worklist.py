@@ -17,7 +17,7 @@ from tandem.customers import service as customers_service
 from tandem.routing import service as routing_service
 from tandem.routing.service import QueuePlace
 
-LIMIT = 100
+LIMIT = 300  # per list; the longest waiting are kept when there are more
 PREVIEW = 140
 
 
@@ -27,10 +27,15 @@ async def worklist(uow: UnitOfWork, *, actor: Actor, moods: MoodReader, floor: b
     if floor:
         actor.require_staff(Role.SUPERVISOR)
     mine = await conversation_service.list_conversations(
-        uow, actor=actor, states=[Owner.HUMAN], assignee_id=None if floor else staff_id, limit=LIMIT
+        uow,
+        actor=actor,
+        states=[Owner.HUMAN],
+        assignee_id=None if floor else staff_id,
+        limit=LIMIT,
+        oldest_first=True,
     )
     waiting = await conversation_service.list_conversations(
-        uow, actor=actor, states=[Owner.WAITING], limit=LIMIT
+        uow, actor=actor, states=[Owner.WAITING], limit=LIMIT, oldest_first=True
     )
     everything = mine.items + waiting.items
     ids = [c.id for c in everything]

@@ -110,7 +110,7 @@ def simulate_history(
         styles = replies[intent]
         style = favourites[agent, intent] if rng.random() < FAVOURITE_SHARE else rng.randrange(len(styles))
         name = rng.choice(FIRST_NAMES)
-        quoted = engine.ORDER_NUMBER.findall(text)
+        quoted = engine.order_numbers(text)
         order = quoted[0] if quoted else f"ORD-{rng.randrange(10_000, 99_999)}"
         template = styles[style]
         reply = template.replace("{name}", name.split(" ")[0]).replace("{order}", order)
@@ -159,7 +159,7 @@ def run_assist_benchmark(
     index = engine.ReplyIndex()
     report("index history", 0, 1)
     index.add([engine.PastReply(t.customer, t.reply, conversation_id=t.conversation_id) for t in history])
-    index.compact()
+    index.rebuild()
     report("index history", 1, 1)
     canned = [reply for reply, _ in Counter(engine.reply_key(t.reply) for t in history).most_common(3)]
 

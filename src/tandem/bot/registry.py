@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 from tandem.bot.components.starter import StarterResponder
 from tandem.bot.errors import UnknownComponentError
@@ -57,13 +58,17 @@ def build_encoder(settings: Settings) -> Encoder:
     raise UnknownComponentError(kind="encoder", name=settings.bot_encoder, known=list(ENCODERS))
 
 
-def build_intent_model(settings: Settings, *, progress: Progress | None = None) -> IntentModel:
+def build_intent_model(
+    settings: Settings, *, progress: Progress | None = None, model_file: Path | None = None
+) -> IntentModel:
+    """``model_file``: the learning loop's champion, which wins over the configured model."""
     backend = settings.bot_intent_backend
     if backend not in BACKENDS:
         raise UnknownComponentError(kind="intent backend", name=backend, known=list(BACKENDS))
     encoder: Encoder | None = build_encoder(settings) if backend == "minilm" else None
-    if settings.bot_intent_model is not None:
-        return IntentModel.load(settings.bot_intent_model, encoder=encoder)
+    chosen = model_file or settings.bot_intent_model
+    if chosen is not None:
+        return IntentModel.load(chosen, encoder=encoder)
     return load_or_train(
         demo_examples(), backend=backend, cache_dir=settings.model_dir, encoder=encoder, progress=progress
     )
@@ -76,8 +81,9 @@ def build_tier0(
     actions: OrderActions | None,
     articles: Sequence[ArticleOut],
     today: Callable[[], date],
+    model_file: Path | None = None,
 ) -> Tier0Responder:
-    model = build_intent_model(settings)
+    model = build_intent_model(settings, model_file=model_file)
     # The deployment's own intent examples teach the learned request detector what routine questions are.
     routine = demo_examples().texts if settings.bot_intent_model is None else []
     retriever = HybridRetriever(model.encoder)
@@ -105,13 +111,16 @@ def build_responder(
     actions: OrderActions | None,
     articles: Sequence[ArticleOut],
     today: Callable[[], date],
+    model_file: Path | None = None,
 ) -> Responder:
     name = settings.bot_responder
     if name not in RESPONDERS:
         raise UnknownComponentError(kind="responder", name=name, known=list(RESPONDERS))
     if name == "starter":
         return StarterResponder(crm)
-    tier0 = build_tier0(settings, crm=crm, actions=actions, articles=articles, today=today)
+    tier0 = build_tier0(
+        settings, crm=crm, actions=actions, articles=articles, today=today, model_file=model_file
+    )
     if name == "tier0":
         return tier0
     if not settings.llm_base_url:

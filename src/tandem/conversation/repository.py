@@ -139,8 +139,10 @@ async def list_conversations(
     customer_id: int | None,
     before_id: int | None,
     limit: int,
+    oldest_first: bool = False,
 ) -> list[Conversation]:
-    statement = select(Conversation).order_by(Conversation.id.desc()).limit(limit)
+    order = (Conversation.state_changed_at, Conversation.id) if oldest_first else (Conversation.id.desc(),)
+    statement = select(Conversation).order_by(*order).limit(limit)
     if states:
         statement = statement.where(Conversation.state.in_(states))
     if assignee_id is not None:
@@ -184,6 +186,20 @@ async def list_events(session: AsyncSession, conversation_id: int) -> list[Conve
         .order_by(ConversationEvent.id)
     )
     return list((await session.scalars(statement)).all())
+
+
+async def events_after(
+    session: AsyncSession, *, types: Sequence[str], after_id: int, limit: int
+) -> list[Any]:
+    """Events of these types after ``after_id``, oldest first, with the conversation's customer and locale."""
+    statement = (
+        select(ConversationEvent, Conversation.customer_id, Conversation.locale)
+        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
+        .where(ConversationEvent.type.in_(list(types)), ConversationEvent.id > after_id)
+        .order_by(ConversationEvent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).all())
 
 
 async def get_outcome(session: AsyncSession, conversation_id: int) -> ConversationOutcome | None:

@@ -209,7 +209,9 @@ async def list_conversations(
     customer_id: CustomerId | None = None,
     before_id: int | None = None,
     limit: int = 50,
+    oldest_first: bool = False,
 ) -> ConversationPage:
+    """Newest first (pages with ``before_id``), or ``oldest_first``: the longest in their state first."""
     actor.require_staff()
     rows = await repository.list_conversations(
         uow.session,
@@ -218,6 +220,7 @@ async def list_conversations(
         customer_id=customer_id,
         before_id=before_id,
         limit=limit + 1,
+        oldest_first=oldest_first,
     )
     page = rows[:limit]
     tags = await repository.list_tags(uow.session, [row.id for row in page])
@@ -1096,6 +1099,29 @@ async def recent_messages(
     ):
         found.setdefault(row.conversation_id, []).append(row)
     return found
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    id: int
+    conversation_id: int
+    customer_id: int
+    locale: str
+    type: str
+    actor_id: int | None
+    data: dict[str, Any]
+
+
+async def feedback_events(
+    uow: UnitOfWork, *, types: list[str], after_id: int, limit: int = 5_000
+) -> list[FeedbackEvent]:
+    """Agents' corrections ("bot failed here" and the like) after ``after_id``, oldest first: the
+    learning loop's input."""
+    rows = await repository.events_after(uow.session, types=types, after_id=after_id, limit=limit)
+    return [
+        FeedbackEvent(e.id, e.conversation_id, customer_id, locale, e.type, e.actor_id, dict(e.data or {}))
+        for e, customer_id, locale in rows
+    ]
 
 
 async def past_agent_replies(

@@ -19,6 +19,13 @@ async def display_names(session: AsyncSession, customer_ids: list[int]) -> dict[
     return {row.id: row.display_name for row in (await session.execute(statement)).all()}
 
 
+async def training_consents(session: AsyncSession, customer_ids: list[int]) -> dict[int, bool | None]:
+    if not customer_ids:
+        return {}
+    statement = select(Customer.id, Customer.training_consent).where(Customer.id.in_(customer_ids))
+    return {row.id: row.training_consent for row in (await session.execute(statement)).all()}
+
+
 async def get_by_widget_token(session: AsyncSession, token_hash: str) -> Customer | None:
     return await session.scalar(select(Customer).where(Customer.widget_token_hash == token_hash))
 

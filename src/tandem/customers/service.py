@@ -92,6 +92,12 @@ async def display_names(uow: UnitOfWork, customer_ids: list[int]) -> dict[int, s
     return await repository.display_names(uow.session, sorted(set(customer_ids)))
 
 
+async def training_consents(uow: UnitOfWork, customer_ids: list[int], *, default: bool) -> dict[int, bool]:
+    """Whether each customer's words may train the bot: what they said, else the deployment's default."""
+    said = await repository.training_consents(uow.session, sorted(set(customer_ids)))
+    return {cid: default if said.get(cid) is None else bool(said[cid]) for cid in customer_ids}
+
+
 async def require_customer(uow: UnitOfWork, *, customer_id: CustomerId) -> CustomerOut:
     customer = await repository.get_customer(uow.session, customer_id)
     if customer is None:

@@ -117,7 +117,13 @@ async def publish(uow: UnitOfWork, *, actor: Actor, version_id: int, data: Revie
     """The draft becomes the article's published content. The caller rebuilds the retrieval indexes."""
     reviewer = actor.require_staff(Role.SUPERVISOR)
     version = await _open_draft(uow, version_id)
-    exists = await repository.get_article(uow.session, slug=version.slug, locale=version.locale) is not None
+    current = await repository.get_article(uow.session, slug=version.slug, locale=version.locale)
+    exists = current is not None
+    if current is not None and version.is_edit and current.updated_at > version.created_at:
+        raise ConflictError(
+            f"The article '{version.slug}' ({version.locale}) changed after this draft was written; publishing "
+            "it would undo that change. Reject it and write the edit again from the current article."
+        )
     if exists and not version.is_edit:
         raise ConflictError(
             f"An article '{version.slug}' was published in {version.locale} since this draft was written; "

@@ -617,6 +617,7 @@ async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, bro
     the broker cannot tell (Redis down), nothing changes."""
     if config.abandon_after_seconds is None:
         return []
+    await repository.lock_dispatch(uow.session, uow.dialect)  # one writer of routing rows at a time
     entries = await repository.open_entries(uow.session)
     channels = {
         entry.id: conversation_service.customer_presence_channel(entry.conversation_id) for entry in entries
@@ -637,11 +638,17 @@ async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, bro
     return gone
 
 
-async def abandon(uow: UnitOfWork, *, conversation_id: int) -> bool:
-    """The customer left the queue: the conversation is resolved as abandoned (with the time waited), if it
-    is still waiting; an agent who took it meanwhile keeps it."""
+async def abandon(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: int) -> bool:
+    """The customer left the queue: the conversation is resolved as abandoned (with the time waited). Checked
+    again under the locks: an agent who took it meanwhile keeps it, and a customer who came back or left
+    an e-mail address keeps their place."""
     view = await conversation_service.lock_for_routing(uow, conversation_id)
-    if view.state is not Owner.WAITING:
+    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
+    after = config.abandon_after_seconds
+    if view.state is not Owner.WAITING or entry is None or after is None:
+        return False
+    away = entry.customer_away_since
+    if away is None or entry.follow_up_email or (uow.clock.now() - away).total_seconds() < after:
         return False
     await conversation_service.close(
         uow,

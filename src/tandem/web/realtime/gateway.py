@@ -274,12 +274,22 @@ class LiveSession:
         if now - self.typed_at < TYPING_EVERY:
             return
         self.typed_at = now
+        if self.staff and not await self._answering():
+            return  # a supervisor listening in, or a colleague reading along: the customer sees no one
         channel = conversation_service.conversation_channel(self.conversation_id)
         author_kind = "agent" if self.staff else "customer"
         name = (self.actor.name or "Agent") if self.staff else "Customer"
         await self.container.broker.publish(
             channel, {"kind": "typing", "staff": self.staff, "author_kind": author_kind, "name": name}
         )
+
+    async def _answering(self) -> bool:
+        """This staff member holds the conversation."""
+        async with self.container.uow(write=False) as uow:
+            conversation = await conversation_service.access_conversation(
+                uow, actor=self.actor, conversation_id=ConversationId(self.conversation_id)
+            )
+        return conversation.assignee_id is not None and conversation.assignee_id == self.actor.staff_id
 
     async def _post(self, frame: dict[str, Any]) -> None:
         try:

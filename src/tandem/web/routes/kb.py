@@ -71,7 +71,7 @@ async def publish(
     """Supervisors and admins: the draft becomes the article, and the bot and assist search it at once."""
     async with container.uow() as uow:
         article = await service.publish(uow, actor=actor, version_id=version_id, data=data or ReviewIn())
-    await container.refresh_knowledge()
+    await container.knowledge_changed()
     return article
 
 

@@ -98,7 +98,7 @@
   // --- one conversation ------------------------------------------------------------------------------------
   var summary, transcript, composer, box, isPrivate, tagsRow, typingLine, articleForm, typingTimer;
   function open(cid) {
-    state.current = cid; state.lastSeq = 0; state.packet = null;
+    state.current = cid; state.lastSeq = 0; state.packet = null; state.assist = null; state.locale = "en";
     if (state.socket) { state.socket.onclose = null; state.socket.close(); }
     main.textContent = ""; side.textContent = "";
     main.appendChild(el("h2", {}, "Conversation #" + cid));
@@ -120,7 +120,10 @@
     main.appendChild(summary); main.appendChild(actions(cid)); main.appendChild(tagsRow); main.appendChild(articleForm);
     main.appendChild(transcript); main.appendChild(typingLine); main.appendChild(composer);
     if (location.hash !== "#c=" + cid) history.replaceState(null, "", "#c=" + cid);
-    api("GET", "/api/v1/conversations/" + cid).then(function (conversation) { showTags(cid, conversation.tags); }).catch(function () {});
+    api("GET", "/api/v1/conversations/" + cid).then(function (conversation) {
+      state.locale = conversation.locale.split("-")[0];
+      showTags(cid, conversation.tags);
+    }).catch(function () {});
     box.addEventListener("input", function () {
       // the customer sees "<name> is typing"; at most one signal every two seconds
       if (!state.socket || state.socket.readyState !== 1 || isPrivate.checked || Date.now() - state.typedAt < 2000) return;
@@ -231,7 +234,7 @@
       event.preventDefault();
       var parts = which.value ? which.value.split("|") : null;
       api("POST", "/api/v1/kb/drafts", {
-        edit_of: parts ? parts[0] : null, locale: parts ? parts[1] : "en", title: title.value.trim(), body: body.value.trim(),
+        edit_of: parts ? parts[0] : null, locale: parts ? parts[1] : state.locale, title: title.value.trim(), body: body.value.trim(),
         intents: intents.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean),
         conversation_id: cid, note: note.value.trim() || null
       }).then(function (draft) {

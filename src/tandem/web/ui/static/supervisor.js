@@ -92,6 +92,14 @@
           return { item: item, risks: risks(item, timerOf[item.conversation_id]) };
         });
         var atRisk = live.filter(function (x) { return x.risks.length; });
+        var listed = {};
+        live.forEach(function (x) { listed[x.item.conversation_id] = true; });
+        Object.keys(timerOf).forEach(function (cid) {  // a late timer counts even beyond the live list's length
+          var t = timerOf[cid];
+          if (listed[cid] || t.seconds_left >= 60) return;
+          atRisk.push({ item: { conversation_id: Number(cid), customer_name: null, mood: { label: "–" }, assignee_id: t.assignee_id },
+            risks: [t.kind.replace("_", " ") + (t.seconds_left < 0 ? " " + seconds(t.seconds_left) : " due in " + seconds(t.seconds_left))] });
+        });
         body.appendChild(table("At risk", ["Conversation", "Why", "Mood", "With", ""], atRisk.map(function (x) {
           return ["#" + x.item.conversation_id + " " + (x.item.customer_name || "Visitor"), x.risks.join("; "), x.item.mood.label,
             x.item.assignee_id ? agentName(x.item.assignee_id) : "queue", actionsFor(x.item.conversation_id)];

@@ -1,0 +1,169 @@
+"""Champion against challenger, the pure part: which examples are held out (for good), how a model scores
+on them, and whether the challenger may replace the champion. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from tandem.bot.nlu.dataset import OUT_OF_SCOPE, Examples
+
+HOLDOUT_SHARE = 0.2
+MARGIN = 0.005  # "better" means better by at least half a point
+Z_WORSE = 1.645  # one-sided 95 %: a challenger is worse when it loses significantly more rows than it wins
+
+
+class Classifier(Protocol):
+    def predict_many(self, texts: Sequence[str], *, top: int = 3) -> Sequence[Any]: ...
+
+
+def held_out(text: str, *, share: float = HOLDOUT_SHARE) -> bool:
+    """Stable for ever: the same text is held out in every run, so the held-out set is frozen and a model
+    is never scored on what it was trained on."""
+    digest = hashlib.sha256(text.strip().lower().encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
+def split(examples: Examples, *, share: float = HOLDOUT_SHARE) -> tuple[Examples, Examples]:
+    train, test = Examples(), Examples()
+    for text, label in zip(examples.texts, examples.labels, strict=True):
+        (test if held_out(text, share=share) else train).add(text, label)
+    return train, test
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def without_conflicts(feedback: Examples, base: Examples) -> tuple[Examples, int]:
+    """Corrections that give a message of the base intents, word for word, another label are left out (a
+    slip, or a disagreement for a person to settle in the base data, not for the loop)."""
+    known = {_normal(text): label for text, label in zip(base.texts, base.labels, strict=True)}
+    kept = Examples()
+    conflicts = 0
+    for text, label in zip(feedback.texts, feedback.labels, strict=True):
+        if known.get(_normal(text), label) != label:
+            conflicts += 1
+        else:
+            kept.add(text, label)
+    return kept, conflicts
+
+
+def contradicting(model: Classifier, feedback: Examples, *, plausible: int = 3) -> list[bool]:
+    """For each correction: is it implausible to the model? It gives an intent the model knows to a
+    message the model places under another intent, and the corrected intent is not even among the model's
+    ``plausible`` best guesses. Such corrections wait for a person's review instead of being learned at
+    once: one agent's slip (or a batch of them) must not undo what the base intents teach. Corrections
+    that teach a new intent, fix an out-of-scope answer, or pick one of the model's close alternatives are
+    learned."""
+    known = set(getattr(model, "classes", ()))
+    predictions = model.predict_many(feedback.texts, top=plausible) if len(feedback) else []
+    return [
+        label in known
+        and not p.out_of_scope
+        and p.intent != label
+        and label not in {alternative.intent for alternative in p.alternatives}
+        for p, label in zip(predictions, feedback.labels, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    examples: int
+    accuracy: float  # all held-out rows, out-of-scope ones included
+    in_scope_accuracy: float
+    oos_recall: float | None  # None without out-of-scope rows
+    replay_pass_rate: float | None  # corrected messages now classified as the agent said; None without any
+    replay_cases: int
+    # per held-out row, right or wrong: champion and challenger are compared row by row (paired)
+    in_scope_rows: tuple[bool, ...] = field(default=(), repr=False)
+    oos_rows: tuple[bool, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        del found["in_scope_rows"], found["oos_rows"]
+        return found
+
+
+def measure(model: Classifier, held: Examples, replay: Examples) -> Metrics:
+    def predicted(texts: list[str]) -> list[str]:
+        return [p.intent if not p.out_of_scope else OUT_OF_SCOPE for p in model.predict_many(texts, top=1)]
+
+    guesses = predicted(held.texts) if len(held) else []
+    pairs = list(zip(held.labels, guesses, strict=True))
+    inside = [(t, p) for t, p in pairs if t != OUT_OF_SCOPE]
+    outside = [(t, p) for t, p in pairs if t == OUT_OF_SCOPE]
+    replayed = predicted(replay.texts) if len(replay) else []
+    return Metrics(
+        examples=len(pairs),
+        accuracy=_share(sum(t == p for t, p in pairs), len(pairs)),
+        in_scope_accuracy=_share(sum(t == p for t, p in inside), len(inside)),
+        oos_recall=_share(sum(p == OUT_OF_SCOPE for _, p in outside), len(outside)) if outside else None,
+        replay_pass_rate=(
+            _share(sum(t == p for t, p in zip(replay.labels, replayed, strict=True)), len(replay))
+            if len(replay)
+            else None
+        ),
+        replay_cases=len(replay),
+        in_scope_rows=tuple(t == p for t, p in inside),
+        oos_rows=tuple(p == OUT_OF_SCOPE for _, p in outside),
+    )
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    promoted: bool
+    reason: str
+
+
+def paired_loss(champion: Sequence[bool], challenger: Sequence[bool]) -> tuple[int, int, bool]:
+    """Rows the challenger gets wrong that the champion got right (lost), the reverse (won), and whether the
+    losses are significant (McNemar's test, one-sided): on a few hundred held-out rows one or two flips
+    are noise, a pattern of them is a regression."""
+    lost = sum(a and not b for a, b in zip(champion, challenger, strict=True))
+    won = sum(b and not a for a, b in zip(champion, challenger, strict=True))
+    return lost, won, lost > won and (lost - won) > Z_WORSE * math.sqrt(lost + won)
+
+
+def decide(champion: Metrics | None, challenger: Metrics) -> Decision:
+    """Promote only when the challenger is not worse on in-scope accuracy and out-of-scope recall (no
+    significant loss, row by row, on the frozen held-out set) and better, by ``MARGIN``, on at least one
+    of in-scope accuracy, out-of-scope recall and the replay of the corrected conversations."""
+    if champion is None:
+        return Decision(True, "no champion yet: the first model is promoted")
+    worse = []
+    for name, before, after in (
+        ("in-scope accuracy", champion.in_scope_rows, challenger.in_scope_rows),
+        ("out-of-scope recall", champion.oos_rows, challenger.oos_rows),
+    ):
+        if len(before) == len(after):
+            lost, won, significant = paired_loss(before, after)
+            if significant:
+                worse.append(f"{name}: {lost} held-out messages lost, {won} won")
+    if worse:
+        return Decision(False, "not promoted: worse on the held-out set (" + "; ".join(worse) + ")")
+    better = []
+    if challenger.in_scope_accuracy >= champion.in_scope_accuracy + MARGIN:
+        better.append(
+            f"in-scope accuracy {champion.in_scope_accuracy:.2%} → {challenger.in_scope_accuracy:.2%}"
+        )
+    if champion.oos_recall is not None and (challenger.oos_recall or 0.0) >= champion.oos_recall + MARGIN:
+        better.append(f"out-of-scope recall {champion.oos_recall:.2%} → {challenger.oos_recall or 0.0:.2%}")
+    if (
+        challenger.replay_pass_rate is not None
+        and challenger.replay_pass_rate >= (champion.replay_pass_rate or 0.0) + MARGIN
+    ):
+        better.append(
+            f"corrected conversations passed {champion.replay_pass_rate or 0.0:.2%} → "
+            f"{challenger.replay_pass_rate:.2%}"
+        )
+    if not better:
+        return Decision(False, "not promoted: no better than the champion on any measure")
+    return Decision(True, "promoted: " + "; ".join(better) + "; not worse on the held-out set")

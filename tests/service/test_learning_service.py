@@ -1,0 +1,87 @@
+"""The learning loop's bookkeeping on both databases: corrections become labelled examples once, with
+consent respected; the registry and rollback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from conftest import make_settings
+from tandem.accounts.actors import Actor, Role
+from tandem.bootstrap import Container, build_container
+from tandem.conversation import service as conversation_service
+from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate
+from tandem.core.errors import NotFoundError
+from tandem.core.ids import ConversationId, StaffId
+from tandem.customers.schemas import IdentityClaims
+from tandem.learning import service as learning
+
+ALEX = Actor.staff(StaffId(3), Role.AGENT, "Alex Rivera")
+ADMIN = Actor.staff(StaffId(1), Role.ADMIN, "Ada Admin")
+
+
+@pytest.fixture
+async def desk(demo_database_url: str, tmp_path: Path) -> AsyncIterator[Container]:
+    built = build_container(make_settings(demo_database_url, tmp_path, routing_tick_seconds=60))
+    await built.start(migrate_schema=False, seed=False, workers=False, bot=False)
+    built.uow.relay = None
+    yield built
+    await built.stop()
+
+
+async def _set_consent(desk: Container, customer_id: int, *, consent: bool) -> None:
+    async with desk.uow() as uow:
+        await uow.session.execute(
+            text("UPDATE customers SET training_consent = :consent WHERE id = :id"),
+            {"consent": consent, "id": customer_id},
+        )
+
+
+async def test_words_of_customers_who_said_no_never_train_the_bot(desk: Container) -> None:
+    async with desk.uow() as uow:
+        started = await conversation_service.start_conversation(
+            uow,
+            actor=ALEX,
+            data=ConversationCreate(
+                locale="en",
+                customer=IdentityClaims(email="private@example.com", name="Noor"),
+                first_message=MessageCreate(body="is there a discount code for students"),
+            ),
+        )
+    await _set_consent(desk, started.conversation.customer_id, consent=False)
+    cid = ConversationId(started.conversation.id)
+    async with desk.uow() as uow:
+        posted = await conversation_service.post_message(
+            uow, actor=Actor.bot(), conversation_id=cid, data=MessageCreate(body="Sorry?")
+        )
+        await conversation_service.flag_bot_reply(
+            uow,
+            actor=ALEX,
+            conversation_id=cid,
+            seq=posted.message.seq,
+            data=BotFailureIn(correct_intent="promo_code"),
+        )
+    async with desk.uow() as uow:
+        assert await learning.collect(uow, default_consent=True) == 1
+        assert await learning.collect(uow, default_consent=True) == 0  # each correction is taken once
+    async with desk.uow(write=False) as uow:
+        assert len(await learning.training_feedback(uow)) == 0
+
+
+async def _set_consent(desk: Container, customer_id: int, *, consent: bool) -> None:
+    from sqlalchemy import text
+
+    async with desk.uow() as uow:
+        await uow.session.execute(
+            text("UPDATE customers SET training_consent = :consent WHERE id = :id"),
+            {"consent": consent, "id": customer_id},
+        )
+
+
+async def test_a_rollback_needs_an_earlier_model(desk: Container) -> None:
+    with pytest.raises(NotFoundError, match="no earlier promoted model"):
+        async with desk.uow() as uow:
+            await learning.rollback(uow, actor=ADMIN)
