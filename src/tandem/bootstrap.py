@@ -44,6 +44,7 @@ from tandem.core.uow import UnitOfWorkFactory
 from tandem.kb import service as kb_service
 from tandem.kb.schemas import ArticleIn
 from tandem.learning import service as learning_service
+from tandem.learning.schemas import RunStatus
 from tandem.routing import service as routing_service
 from tandem.routing import sla as routing_sla
 from tandem.routing.config import RoutingConfig, load_routing_config
@@ -89,6 +90,7 @@ class Container:
     started: bool = False
     _moods: MoodReader | None = None
     model_version: int | None = None  # the learning loop's champion being served; None: the default model
+    learning_status: RunStatus = field(default_factory=lambda: RunStatus(state="idle"))
     bot_built: bool = False
     _ticker: asyncio.Task[None] | None = None
     _knowledge_listener: asyncio.Task[None] | None = None
@@ -348,7 +350,36 @@ def _register_jobs(container: Container) -> None:
     async def dispatch(payload: dict[str, Any]) -> None:
         await container.route()
 
+    async def retrain(payload: dict[str, Any]) -> None:
+        """A queued retraining; progress and the result are in ``container.learning_status``. A failure is
+        reported there and not retried (the next request starts again)."""
+        status = RunStatus(state="running", started_at=container.clock.now().isoformat())
+        container.learning_status = status
+
+        def progress(stage: str, done: int, total: int) -> None:  # called from the training thread
+            status.stage, status.done, status.total = stage, done, total
+
+        try:
+            result = await learning_service.run(
+                container.uow,
+                settings=container.settings,
+                trigger=str(payload.get("trigger") or "manual"),
+                progress=progress,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("learning_run_failed", error=type(exc).__name__)
+            status.state, status.error = "failed", getattr(exc, "detail", None) or type(exc).__name__
+            status.finished_at = container.clock.now().isoformat()
+            return
+        status.state, status.result = "done", result.as_dict()
+        status.finished_at = container.clock.now().isoformat()
+        if result.promoted and container.bot_built:
+            await container.follow_champion()
+
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
+    container.jobs.register(learning_service.RETRAIN_JOB, retrain)
     container.jobs.register(HANDOFF_JOB, prepare_handoff)
     container.jobs.register(DISPATCH_JOB, dispatch)
 

@@ -214,6 +214,8 @@ async def test_an_article_written_from_a_conversation_is_published_by_a_supervis
     await supervisor.goto(f"{live_server.http}/console/supervisor")
     drafts = supervisor.get_by_role("table", name="Knowledge drafts to review")
     await expect(drafts).to_contain_text("Engraving initials on wooden lanterns")
+    await expect(supervisor.get_by_role("table", name="Knowledge gaps")).to_be_visible()
+    await expect(supervisor.get_by_role("table", name="Intent models")).to_be_visible()
     await drafts.get_by_role("button", name="Publish").click()
     await expect(supervisor.get_by_role("status")).to_contain_text("Published: Engraving initials")
     await expect(drafts).not_to_contain_text("Engraving initials")

@@ -439,3 +439,14 @@ async def test_a_rejected_draft_keeps_the_note_and_cannot_be_published(api: http
     assert [d["id"] for d in listed] == [draft["id"]]
     response = await api.post(f"/api/v1/kb/drafts/{UNKNOWN_ID}/reject", headers=bearer(supervisor))
     assert response.status_code == 404
+
+
+async def test_knowledge_gaps_are_for_supervisors_and_the_window_is_checked(api: httpx.AsyncClient) -> None:
+    agent = await staff_token(api, online=False)
+    supervisor = await staff_token(api, "supervisor@tandem.example", online=False)
+    assert (await api.get("/api/v1/kb/gaps", headers=bearer(agent))).status_code == 403
+    response = await api.get("/api/v1/kb/gaps", headers=bearer(supervisor), params={"days": 7})
+    assert response.status_code == 200 and isinstance(response.json(), list)
+    assert (
+        await api.get("/api/v1/kb/gaps", headers=bearer(supervisor), params={"days": 0})
+    ).status_code == 422

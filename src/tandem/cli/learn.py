@@ -79,7 +79,7 @@ def learn_models(
     versions = run_with_container(settings_or_exit(), work)
     if as_json:
         for version in versions:
-            console.out(json.dumps(vars(version)), highlight=False)
+            console.out(json.dumps(version.model_dump()), highlight=False)
         return
     table = Table(title="Intent models")
     for header in (
@@ -118,3 +118,41 @@ def learn_rollback(
 
     restored = run_with_container(settings_or_exit(), work)
     console.print(f"[green]Version {restored.version} serves again.[/green] ({restored.reason})")
+
+
+kb_app = typer.Typer(help="The knowledge base: gaps in what the bot can answer.", no_args_is_help=True)
+
+
+@kb_app.command("gaps")
+def kb_gaps(
+    days: Annotated[int, typer.Option(help="The window, ending now.", min=1, max=90)] = 7,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per topic, largest first.")
+    ] = False,
+) -> None:
+    """Topics customers asked about that the bot could not answer or that went to a person, named by their
+    top phrases, with volume, trend against the window before, and a proposal (article or new intent)."""
+    from tandem.accounts.actors import Actor
+    from tandem.cli.main import run_with_container
+    from tandem.learning import service
+
+    async def work(container: Any) -> Any:
+        async with container.uow(write=False) as uow:
+            return await service.knowledge_gaps(
+                uow, actor=Actor.system(), settings=container.settings, days=days
+            )
+
+    found = run_with_container(settings_or_exit(), work)
+    if as_json:
+        for gap in found:
+            console.out(json.dumps(gap.model_dump()), highlight=False)
+        return
+    table = Table(title=f"Knowledge gaps, last {days} days")
+    for header in ("Topic", "Questions", "Before", "Trend", "To a person", "Proposal", "Example"):
+        table.add_column(header)
+    for gap in found:
+        table.add_row(
+            gap.name, str(gap.volume), str(gap.previous_volume), gap.trend, str(gap.escalated), gap.proposal,
+            gap.examples[0][:60] if gap.examples else "",
+        )  # fmt: skip
+    console.print(table if found else "No gaps: every question in the window was answered.")

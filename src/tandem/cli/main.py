@@ -22,7 +22,7 @@ from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container, build_container
 from tandem.cli.bench import bench_app
 from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
-from tandem.cli.learn import learn_app
+from tandem.cli.learn import kb_app, learn_app
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate
@@ -49,6 +49,7 @@ app.add_typer(conversations_app, name="conversations")
 app.add_typer(bench_app, name="bench")
 app.add_typer(bot_app, name="bot")
 app.add_typer(learn_app, name="learn")
+app.add_typer(kb_app, name="kb")
 escalation_app = typer.Typer(help="The escalation policy and routing files.", no_args_is_help=True)
 app.add_typer(escalation_app, name="escalation")
 

@@ -202,6 +202,49 @@ async def events_after(
     return list((await session.execute(statement)).all())
 
 
+async def bot_replies_between(
+    session: AsyncSession, *, since: datetime, until: datetime, limit: int
+) -> list[Any]:
+    """(conversation_id, seq, meta) of the bot's replies in [since, until), newest first."""
+    statement = (
+        select(Message.conversation_id, Message.seq, Message.meta)
+        .where(Message.author_kind == "bot", Message.created_at >= since, Message.created_at < until)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def events_between(
+    session: AsyncSession, *, event_type: str, since: datetime, until: datetime, limit: int
+) -> list[ConversationEvent]:
+    statement = (
+        select(ConversationEvent)
+        .where(
+            ConversationEvent.type == event_type,
+            ConversationEvent.created_at >= since,
+            ConversationEvent.created_at < until,
+        )
+        .order_by(ConversationEvent.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def customer_lines(session: AsyncSession, conversation_ids: Sequence[int]) -> list[Any]:
+    """(conversation_id, seq, body, created_at) of the customers' messages, in order."""
+    rows: list[Any] = []
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), 500):
+        statement = (
+            select(Message.conversation_id, Message.seq, Message.body, Message.created_at)
+            .where(Message.author_kind == "customer", Message.conversation_id.in_(ids[start : start + 500]))
+            .order_by(Message.conversation_id, Message.seq)
+        )
+        rows += (await session.execute(statement)).all()
+    return rows
+
+
 async def get_outcome(session: AsyncSession, conversation_id: int) -> ConversationOutcome | None:
     return await session.get(ConversationOutcome, conversation_id)
 

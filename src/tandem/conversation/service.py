@@ -1124,6 +1124,63 @@ async def feedback_events(
     ]
 
 
+NOT_UNDERSTOOD = frozenset({"not_understood", "unhelpful"})  # bot outcomes that answered nothing
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    conversation_id: int
+    asked_at: datetime
+    text: str
+    reason: str  # unanswered (the bot did not understand or did not help) | escalated (a person took over)
+    intent: str | None
+    out_of_scope: bool
+
+
+async def open_questions(
+    uow: UnitOfWork, *, since: datetime, until: datetime, limit: int = 20_000
+) -> list[OpenQuestion]:
+    """What customers asked that the bot could not answer, and the first question of each conversation
+    that went to a person, in [since, until): the raw material of knowledge gaps."""
+    replies = await repository.bot_replies_between(uow.session, since=since, until=until, limit=limit)
+    handoffs = await repository.events_between(
+        uow.session, event_type=Transition.REQUEST_HUMAN.value, since=since, until=until, limit=limit
+    )
+    lines = await repository.customer_lines(
+        uow.session, [r.conversation_id for r in replies] + [e.conversation_id for e in handoffs]
+    )
+    by_seq = {(line.conversation_id, line.seq): line for line in lines}
+    first: dict[int, Any] = {}
+    for line in lines:
+        first.setdefault(line.conversation_id, line)
+    found: list[OpenQuestion] = []
+    for reply in replies:
+        trace = (reply.meta or {}).get("trace") or {}
+        if trace.get("outcome") not in NOT_UNDERSTOOD:
+            continue
+        asked = by_seq.get((reply.conversation_id, (reply.meta or {}).get("in_reply_to")))
+        if asked is not None:
+            intent, out = _intent_of(trace)
+            found.append(
+                OpenQuestion(reply.conversation_id, asked.created_at, asked.body, "unanswered", intent, out)
+            )
+    for event in handoffs:
+        goal = first.get(event.conversation_id)
+        if goal is not None:
+            intent, out = _intent_of((event.data or {}).get("trace") or {})
+            found.append(
+                OpenQuestion(event.conversation_id, goal.created_at, goal.body, "escalated", intent, out)
+            )
+    return found
+
+
+def _intent_of(trace: dict[str, Any]) -> tuple[str | None, bool]:
+    intent = trace.get("intent")
+    if not isinstance(intent, dict):
+        return None, True
+    return intent.get("intent"), bool(intent.get("out_of_scope")) or intent.get("intent") is None
+
+
 async def past_agent_replies(
     uow: UnitOfWork, *, after_message_id: int, limit: int
 ) -> list[tuple[int, int, str, str]]:

@@ -50,3 +50,17 @@ async def retire_champion(session: AsyncSession) -> None:
     await session.execute(
         update(ModelVersion).where(ModelVersion.status == "champion").values(status="retired")
     )
+
+
+async def corrections_per_staff(session: AsyncSession) -> dict[int, int]:
+    statement = (
+        select(TrainingExample.staff_id, func.count())
+        .where(
+            TrainingExample.staff_id.is_not(None),
+            TrainingExample.consent.is_(True),
+            TrainingExample.active.is_(True),
+        )
+        .group_by(TrainingExample.staff_id)
+    )
+    rows = (await session.execute(statement)).all()
+    return {int(staff): int(count) for staff, count in rows if staff is not None}

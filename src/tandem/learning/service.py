@@ -10,24 +10,28 @@ and the deployment's default (``TANDEM_LEARNING_DEFAULT_CONSENT``) allows it.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
+from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
 from tandem.bot.nlu.dataset import OUT_OF_SCOPE, Examples, load_dataset
 from tandem.bot.nlu.intents import IntentModel, Progress, generic_out_of_scope
 from tandem.bot.registry import build_encoder
 from tandem.bot.training import demo_examples
 from tandem.conversation import service as conversation_service
-from tandem.core.errors import ConflictError, NotFoundError
+from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tandem.core.uow import UnitOfWork, UnitOfWorkFactory
 from tandem.customers import service as customers_service
-from tandem.learning import evaluation, repository
+from tandem.learning import evaluation, gaps, repository
 from tandem.learning.models import ModelVersion, TrainingExample
+from tandem.learning.schemas import Contributor, DraftProposal, GapOut, ModelVersionOut
 from tandem.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -154,9 +158,10 @@ async def run(
 
     baseline: IntentModel | None = None
     champion_model: IntentModel | None = None
-    if current is not None and await asyncio.to_thread(Path(current.path).exists):
+    usable_champion = current is not None and current.backend == backend
+    if current is not None and usable_champion and await asyncio.to_thread(Path(current.path).exists):
         champion_model = await asyncio.to_thread(IntentModel.load, current.path, encoder=encoder)
-    else:  # the first run: the champion is the base intents alone, trained the same way
+    else:  # the first run (or a new backend): the champion is the base intents alone, trained the same way
         baseline = await asyncio.to_thread(train, train_base, "base intents")
         champion_model = baseline
     doubtful = await asyncio.to_thread(evaluation.contradicting, champion_model, feedback)
@@ -177,11 +182,14 @@ async def run(
             decision.promoted,
             f"{decision.reason}; {sum(doubtful)} correction(s) implausible to the champion wait for review",
         )
-    contributors = sorted({r.staff_id for r in rows if r.staff_id is not None})
+    learned = set(zip(feedback.texts, feedback.labels, strict=True))
+    contributors = sorted(
+        {r.staff_id for r in rows if r.staff_id is not None and (r.text, r.label) in learned}
+    )
     async with uows() as uow:
         champion_version = current.id if current is not None else None
         if baseline is not None:
-            await repository.retire_champion(uow.session)  # a champion whose file is gone cannot serve
+            await repository.retire_champion(uow.session)  # one whose file is gone, or of another backend
             champion_version = await _register(
                 uow, baseline, registry, status="champion", trigger="baseline",
                 examples=len(train_base), feedback=0, metrics={"self": champion_metrics.as_dict()},
@@ -260,24 +268,8 @@ async def _register(
 # --- the registry -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VersionView:
-    version: int
-    status: str
-    backend: str
-    fingerprint: str
-    trigger: str
-    examples: int
-    feedback_examples: int
-    reason: str
-    metrics: dict[str, Any]
-    created_at: str
-    promoted_at: str | None
-    contributors: list[int]
-
-
-def _view(row: ModelVersion) -> VersionView:
-    return VersionView(
+def _view(row: ModelVersion) -> ModelVersionOut:
+    return ModelVersionOut(
         version=row.id,
         status=row.status,
         backend=row.backend,
@@ -293,7 +285,7 @@ def _view(row: ModelVersion) -> VersionView:
     )
 
 
-async def list_versions(uow: UnitOfWork, *, actor: Actor, limit: int = 50) -> list[VersionView]:
+async def list_versions(uow: UnitOfWork, *, actor: Actor, limit: int = 50) -> list[ModelVersionOut]:
     actor.require_staff(Role.SUPERVISOR)
     return [_view(row) for row in await repository.list_versions(uow.session, limit=limit)]
 
@@ -311,7 +303,7 @@ async def champion_path(uow: UnitOfWork) -> Champion | None:
     return Champion(row.id, row.backend, Path(row.path)) if row is not None else None
 
 
-async def rollback(uow: UnitOfWork, *, actor: Actor, version: int | None = None) -> VersionView:
+async def rollback(uow: UnitOfWork, *, actor: Actor, version: int | None = None) -> ModelVersionOut:
     """Serve an earlier model again: ``version``, or the one promoted before the current champion."""
     actor.require_staff(Role.ADMIN)
     current = await repository.champion(uow.session)
@@ -340,3 +332,79 @@ async def rollback(uow: UnitOfWork, *, actor: Actor, version: int | None = None)
     target.promoted_at = uow.clock.now()
     await uow.session.flush()
     return _view(target)
+
+
+# --- knowledge gaps -----------------------------------------------------------------------------------------
+
+
+async def knowledge_gaps(
+    uow: UnitOfWork, *, actor: Actor, settings: Settings, days: int = 7, now: datetime | None = None
+) -> list[GapOut]:
+    """Topics of the questions that went unanswered or to a person in the last ``days``, with volume and
+    the trend against the ``days`` before, each with a proposal: a draft article or a new intent."""
+    actor.require_staff(Role.SUPERVISOR)
+    if not 1 <= days <= 90:
+        raise InvalidInputError("The window is 1 to 90 days.")
+    end = now or uow.clock.now()
+    start = end - timedelta(days=days)
+    current = await conversation_service.open_questions(uow, since=start, until=end)
+    before = await conversation_service.open_questions(uow, since=start - timedelta(days=days), until=start)
+    questions = [gaps.Question(q.text, q.reason, q.out_of_scope, q.intent) for q in current] + [
+        gaps.Question(q.text, q.reason, q.out_of_scope, q.intent, previous_window=True) for q in before
+    ]
+    encoder = await asyncio.to_thread(build_encoder, settings)  # topics by meaning, not only by words
+    found = await asyncio.to_thread(gaps.find_gaps, questions, encode=encoder.encode)
+    return [
+        GapOut(
+            name=gap.name,
+            phrases=gap.phrases,
+            volume=gap.volume,
+            previous_volume=gap.previous_volume,
+            trend=gap.trend,
+            escalated=gap.escalated,
+            unanswered=gap.unanswered,
+            proposal=gap.proposal,
+            intent=gap.intent,
+            examples=gap.examples,
+            draft=DraftProposal(
+                title=gap.suggested_title,
+                body=gaps.draft_body(gap),
+                intents=[gap.intent] if gap.intent else [],
+            ),
+        )
+        for gap in found
+    ]
+
+
+# --- retraining as a job, and recognition ------------------------------------------------------------------
+
+RETRAIN_JOB = "learning.retrain"
+
+
+def request_run(uow: UnitOfWork, *, actor: Actor, trigger: str = "manual") -> None:
+    """Queue a retraining (a background job: the request returns at once; the status shows progress)."""
+    staff_id = actor.require_staff(Role.ADMIN)
+    uow.enqueue(
+        RETRAIN_JOB, {"trigger": trigger, "requested_by": staff_id}, dedupe_key=f"{RETRAIN_JOB}:{trigger}"
+    )
+
+
+async def leaderboard(uow: UnitOfWork, *, actor: Actor) -> list[Contributor]:
+    """Agents whose corrections taught the bot: how many, and how many promoted models learned from them."""
+    actor.require_staff()
+    counts = await repository.corrections_per_staff(uow.session)
+    promoted: Counter[int] = Counter()
+    for row in await repository.list_versions(uow.session, limit=10_000):
+        if row.promoted_at is not None:
+            promoted.update(set(row.contributors or []))
+    names = await accounts_service.get_staff_names(uow, set(counts) | set(promoted))
+    board = [
+        Contributor(
+            staff_id=staff,
+            name=names.get(staff),
+            corrections=counts.get(staff, 0),
+            promoted_models=promoted[staff],
+        )
+        for staff in set(counts) | set(promoted)
+    ]
+    return sorted(board, key=lambda c: (-c.promoted_models, -c.corrections, c.staff_id))

@@ -11,6 +11,8 @@ from tandem.core.ids import ConversationId
 from tandem.core.text import MAX_ID
 from tandem.kb import service
 from tandem.kb.schemas import ArticleOut, DraftIn, ReviewIn, VersionOut
+from tandem.learning import service as learning_service
+from tandem.learning.schemas import GapOut
 from tandem.web.deps import ContainerDep, StaffActor
 from tandem.web.errors import ERROR_RESPONSES
 
@@ -51,6 +53,18 @@ async def propose(data: DraftIn, container: ContainerDep, actor: StaffActor) -> 
                 uow, actor=actor, conversation_id=ConversationId(data.conversation_id)
             )
         return await service.propose(uow, actor=actor, data=data)
+
+
+@router.get("/gaps", response_model=list[GapOut])
+async def knowledge_gaps(
+    container: ContainerDep,
+    actor: StaffActor,
+    days: Annotated[int, Query(ge=1, le=90, description="The window, ending now")] = 7,
+) -> list[GapOut]:
+    """Supervisors: topics customers asked about that the bot could not answer or that went to a person,
+    with volume, trend and a draft to start from."""
+    async with container.uow(write=False) as uow:
+        return await learning_service.knowledge_gaps(uow, actor=actor, settings=container.settings, days=days)
 
 
 @router.get("/drafts", response_model=list[VersionOut])

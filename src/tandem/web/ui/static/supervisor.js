@@ -118,6 +118,58 @@
       })
       .catch(function (e) { status.textContent = e.message; });
   }
+  // --- knowledge gaps and the learning loop: computed on demand, not every few seconds --------------------
+  var learning = el("section", { "aria-label": "Learning" });
+  app.appendChild(learning);
+  function loadLearning() {
+    learning.textContent = "";
+    var head = el("div", { class: "row" });
+    head.appendChild(el("h2", {}, "Knowledge gaps (last 7 days)"));
+    head.appendChild(button("Refresh gaps", function () { return Promise.resolve(loadLearning()); }));
+    learning.appendChild(head);
+    var gapsBox = el("div", {}, "Looking for topics the bot could not answer…");
+    learning.appendChild(gapsBox);
+    api("GET", "/api/v1/kb/gaps?days=7").then(function (gaps) {
+      gapsBox.textContent = "";
+      gapsBox.appendChild(table("Knowledge gaps", ["Topic", "Questions", "Before", "Trend", "To a person", "Proposal", "Example", ""],
+        gaps.map(function (g) {
+          var draft = button("Draft article", function () {
+            return api("POST", "/api/v1/kb/drafts", { title: g.draft.title, body: g.draft.body, intents: g.draft.intents })
+              .then(function (d) { status.textContent = "Draft " + d.id + " started: " + d.title; refresh(); });
+          });
+          return [g.name, String(g.volume), String(g.previous_volume), g.trend, String(g.escalated),
+            g.proposal === "intent" ? "new intent" : "article", g.examples[0] || "", draft];
+        })));
+    }).catch(function (e) { gapsBox.textContent = e.message; });
+    var models = el("div");
+    learning.appendChild(models);
+    Promise.all([api("GET", "/api/v1/learning/models?limit=10"), api("GET", "/api/v1/learning/status"), api("GET", "/api/v1/learning/leaderboard")])
+      .then(function (r) {
+        var versions = r[0], run = r[1], board = r[2];
+        var line = el("p", { "aria-live": "polite", "aria-label": "Retraining" }, "Retraining: " + run.state + (run.stage ? " (" + run.stage + " " + run.done + "/" + run.total + ")" : "") +
+          (run.result ? ". Last result: " + run.result.reason : "") + (run.error ? ". " + run.error : ""));
+        models.appendChild(line);
+        models.appendChild(button("Retrain now", function () {
+          return api("POST", "/api/v1/learning/runs").then(function (s) { line.textContent = "Retraining: " + s.state; pollRun(line); });
+        }));
+        models.appendChild(table("Intent models", ["Version", "Status", "Trigger", "Corrections", "In-scope accuracy", "Reason"], versions.map(function (v) {
+          var figures = (v.metrics.challenger || v.metrics.self || {});
+          return ["v" + v.version, v.status, v.trigger, String(v.feedback_examples),
+            figures.in_scope_accuracy === undefined ? "–" : (100 * figures.in_scope_accuracy).toFixed(1) + " %", v.reason];
+        })));
+        models.appendChild(table("Who taught the bot", ["Agent", "Corrections", "Promoted models"], board.map(function (c) {
+          return [c.name || "#" + c.staff_id, String(c.corrections), String(c.promoted_models)];
+        })));
+      }).catch(function (e) { models.textContent = e.message; });
+  }
+  function pollRun(line) {
+    api("GET", "/api/v1/learning/status").then(function (run) {
+      line.textContent = "Retraining: " + run.state + (run.stage ? " (" + run.stage + " " + run.done + "/" + run.total + ")" : "");
+      if (run.state === "queued" || run.state === "running") setTimeout(function () { pollRun(line); }, 1000);
+      else loadLearning();
+    }).catch(function (e) { line.textContent = e.message; });
+  }
   refresh();
+  loadLearning();
   setInterval(refresh, 3000);
 })();
