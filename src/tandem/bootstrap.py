@@ -91,6 +91,7 @@ class Container:
     _moods: MoodReader | None = None
     model_version: int | None = None  # the learning loop's champion being served; None: the default model
     learning_status: RunStatus = field(default_factory=lambda: RunStatus(state="idle"))
+    _retraining: asyncio.Task[None] | None = None
     bot_built: bool = False
     _ticker: asyncio.Task[None] | None = None
     _knowledge_listener: asyncio.Task[None] | None = None
@@ -166,6 +167,36 @@ class Container:
                 raise
             except Exception as exc:  # a failed round is retried at the next tick
                 log.warning("routing_tick_failed", error=type(exc).__name__)
+
+    def start_retraining(self, trigger: str) -> bool:
+        """Run the learning loop in the background, reporting into ``learning_status``; False if one runs."""
+        if self._retraining is not None and not self._retraining.done():
+            return False
+        self._retraining = asyncio.create_task(self._retrain(trigger), name="learning-retrain")
+        return True
+
+    async def _retrain(self, trigger: str) -> None:
+        status = RunStatus(state="running", started_at=self.clock.now().isoformat())
+        self.learning_status = status
+
+        def progress(stage: str, done: int, total: int) -> None:  # called from the training thread
+            status.stage, status.done, status.total = stage, done, total
+
+        try:
+            result = await learning_service.run(
+                self.uow, settings=self.settings, trigger=trigger, progress=progress
+            )
+            status.state, status.result = "done", result.as_dict()
+            if result.promoted and self.bot_built:
+                await self.follow_champion()
+        except asyncio.CancelledError:
+            status.state, status.error = "failed", "stopped with the server"
+            raise
+        except Exception as exc:  # reported in the status; the next request starts again
+            log.warning("learning_run_failed", error=type(exc).__name__)
+            status.state, status.error = "failed", getattr(exc, "detail", None) or type(exc).__name__
+        finally:
+            status.finished_at = self.clock.now().isoformat()
 
     async def abandon_vanished(self) -> int:
         """Waiting customers who closed the chat long enough ago leave the queue, each in its own
@@ -252,12 +283,12 @@ class Container:
             await subscription.close()
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._knowledge_listener):
+        for task in (self._ticker, self._knowledge_listener, self._retraining):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._ticker = self._knowledge_listener = None
+        self._ticker = self._knowledge_listener = self._retraining = None
         close = getattr(self.responder, "aclose", None)
         if close is not None:
             await close()  # an LLM responder's HTTP connections
@@ -351,32 +382,9 @@ def _register_jobs(container: Container) -> None:
         await container.route()
 
     async def retrain(payload: dict[str, Any]) -> None:
-        """A queued retraining; progress and the result are in ``container.learning_status``. A failure is
-        reported there and not retried (the next request starts again)."""
-        status = RunStatus(state="running", started_at=container.clock.now().isoformat())
-        container.learning_status = status
-
-        def progress(stage: str, done: int, total: int) -> None:  # called from the training thread
-            status.stage, status.done, status.total = stage, done, total
-
-        try:
-            result = await learning_service.run(
-                container.uow,
-                settings=container.settings,
-                trigger=str(payload.get("trigger") or "manual"),
-                progress=progress,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("learning_run_failed", error=type(exc).__name__)
-            status.state, status.error = "failed", getattr(exc, "detail", None) or type(exc).__name__
-            status.finished_at = container.clock.now().isoformat()
-            return
-        status.state, status.result = "done", result.as_dict()
-        status.finished_at = container.clock.now().isoformat()
-        if result.promoted and container.bot_built:
-            await container.follow_champion()
+        """Starts the retraining beside the queue: training takes minutes, far beyond a job's time limit,
+        and must not hold a worker that bot turns need. One at a time."""
+        container.start_retraining(str(payload.get("trigger") or "manual"))
 
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
     container.jobs.register(learning_service.RETRAIN_JOB, retrain)

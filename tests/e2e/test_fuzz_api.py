@@ -183,7 +183,9 @@ def api_schema(fuzz_target: FuzzTarget) -> schemathesis.BaseSchema:
     schema.config.update(base_url=fuzz_target.url, request_timeout=10)
     schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
     # /metrics and the websocket gateway are not in the schema; exclude /metrics explicitly should it appear.
-    return schema.exclude(path="/metrics")
+    # Starting a retraining queues minutes of model training, longer than the consistency check below waits
+    # for the queue to drain; tests/e2e/test_learning_api.py covers it (permissions, the job, the status).
+    return schema.exclude(path="/metrics").exclude(method="POST", path="/api/v1/learning/runs")
 
 
 def platform_error_body(ctx: Any, response: Any, case: Any) -> bool | None:

@@ -29,9 +29,14 @@ async def start_run(container: ContainerDep, actor: StaffActor) -> RunStatus:
     """Admins: retrain from the corrections collected so far, in the background. Poll /status."""
     if container.learning_status.state in ("queued", "running"):
         return container.learning_status
-    async with container.uow() as uow:
-        service.request_run(uow, actor=actor, trigger="manual")
-    container.learning_status = RunStatus(state="queued")
+    previous = container.learning_status
+    container.learning_status = RunStatus(state="queued")  # before the job can start and report "running"
+    try:
+        async with container.uow() as uow:
+            service.request_run(uow, actor=actor, trigger="manual")
+    except BaseException:
+        container.learning_status = previous
+        raise
     return container.learning_status
 
 
