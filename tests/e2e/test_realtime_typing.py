@@ -17,6 +17,12 @@ from helpers import bearer, staff_token, start_conversation
 AGENT_NAME = "Alex Rivera"  # alex@tandem.example in the demo staff
 
 
+@pytest.fixture
+def backend() -> str:
+    """Typing frames never touch the database's SQL beyond who holds the conversation; one is enough."""
+    return "sqlite"
+
+
 async def _human_owned_conversation(client: httpx.AsyncClient) -> tuple[int, str, str]:
     """A conversation an agent has taken, so that no bot reply interleaves with what a test counts."""
     cid, token = await start_conversation(client)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
+from conftest import BACKENDS
 from helpers import bearer, eventually, staff_token, start_conversation
 from tandem.bootstrap import Container
 from tandem.kb import service as kb_service
@@ -87,6 +88,16 @@ async def _say(api: httpx.AsyncClient, cid: int, token: str, body: str) -> None:
 # --- the worklist --------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """SQLite, except for the tests that read the worklist's SQL (a window function), which run on both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+BOTH = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+
+@BOTH
 async def test_waiting_conversations_show_queue_wait_last_words_and_mood(api: httpx.AsyncClient) -> None:
     reader = await staff_token(api, online=False)  # nobody online: both stay in the queue
     calm, _ = await _handed_off(api, CALM)
@@ -106,6 +117,7 @@ async def test_waiting_conversations_show_queue_wait_last_words_and_mood(api: ht
     assert _find(worklist["mine"], calm) is None and _find(worklist["mine"], angry) is None
 
 
+@BOTH
 async def test_an_accepted_conversation_is_mine_and_awaits_a_reply_until_the_agent_answers(
     api: httpx.AsyncClient,
 ) -> None:
@@ -138,6 +150,7 @@ async def test_an_accepted_conversation_is_mine_and_awaits_a_reply_until_the_age
     assert item is not None and item["awaiting_reply_seconds"] is not None, "the customer wrote again"
 
 
+@BOTH
 async def test_private_notes_do_not_hide_an_unanswered_customer(api: httpx.AsyncClient) -> None:
     cid, token, agent = await _with_agent(api)
     await _say(api, cid, token, ANGRY)
@@ -363,6 +376,7 @@ async def test_agents_see_their_own_drafts_and_reviewers_see_all(api: httpx.Asyn
     ).json() == []
 
 
+@BOTH
 @pytest.mark.usefixtures("kb_restored")
 async def test_a_published_edit_changes_the_article(api: httpx.AsyncClient) -> None:
     agent = await staff_token(api, online=False)
