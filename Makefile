@@ -23,7 +23,7 @@ run: install
 
 ## Everything CI checks: lint, types, architecture rules, then the whole test suite.
 test: install-dev lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 lint: install-dev
 	$(BIN)/ruff check src tests

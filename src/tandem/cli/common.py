@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tandem.settings import Settings, load_settings
 
 console = Console()
-err = Console(stderr=True)
+# Messages are never hard-wrapped: a path or command split over two lines cannot be copied or grepped.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
