@@ -209,6 +209,10 @@ async def test_an_article_written_from_a_conversation_is_published_by_a_supervis
     )
     await form.get_by_role("button", name="Save draft for review").click()
     await expect(agent.get_by_role("status")).to_contain_text("a supervisor will review it")
+    fix = agent.get_by_role("form", name="Correct the intent")
+    await fix.get_by_label("Right intent").fill("engraving")
+    await fix.get_by_role("button", name="Correct").click()
+    await expect(agent.get_by_text("Intent corrected to engraving")).to_be_visible()
     supervisor = await new_page()
     await _sign_in(supervisor, live_server, "supervisor@tandem.example")
     await supervisor.goto(f"{live_server.http}/console/supervisor")
@@ -216,6 +220,10 @@ async def test_an_article_written_from_a_conversation_is_published_by_a_supervis
     await expect(drafts).to_contain_text("Engraving initials on wooden lanterns")
     await expect(supervisor.get_by_role("table", name="Knowledge gaps")).to_be_visible()
     await expect(supervisor.get_by_role("table", name="Intent models")).to_be_visible()
+    await expect(supervisor.get_by_text("Intents: 1 ·")).to_be_visible()  # the correction, collected
+    await expect(
+        supervisor.get_by_role("table", name=re.compile("Corrections waiting for review"))
+    ).to_be_visible()
     await drafts.get_by_role("button", name="Publish").click()
     await expect(supervisor.get_by_role("status")).to_contain_text("Published: Engraving initials")
     await expect(drafts).not_to_contain_text("Engraving initials")

@@ -127,6 +127,35 @@ def test_replay_reports_the_handoff_turn_per_conversation(tmp_path: Path) -> Non
     ]
 
 
+def test_replay_fails_when_a_case_does_not_do_what_it_expects(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        json.dumps({"id": "kept", "turns": ["hi", "quiero hablar con una persona"], "expect_handoff_turn": 2})
+        + "\n"
+        + json.dumps({"id": "broken", "turns": ["how much is shipping?"], "expect_handoff_turn": 1})
+        + "\n",
+        encoding="utf-8",
+    )
+    env = {"TANDEM_DATA_DIR": str(tmp_path), "TANDEM_BOT_INTENT_BACKEND": "ngram"}
+    result = runner.invoke(app, ["replay", str(cases), "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    lines = {line["id"]: line for line in map(json.loads, result.stdout.splitlines()) if line}
+    assert lines["kept"]["passed"] and lines["kept"]["failures"] == []
+    assert lines["broken"]["failures"] == ["handed over at turn none, expected 1"]
+    table = runner.invoke(app, ["replay", str(cases)], env=env)
+    assert table.exit_code == 1 and "1 of 2 cases with expectations passed" in _said(table.output)
+
+
+def test_learn_cases_and_examples_write_json_lines(tmp_path: Path) -> None:
+    env = {"TANDEM_DATA_DIR": str(tmp_path), "TANDEM_BOT_INTENT_BACKEND": "ngram"}
+    output = tmp_path / "cases.jsonl"
+    result = runner.invoke(app, ["learn", "cases", "-o", str(output)], env=env)
+    assert result.exit_code == 0 and output.read_text(encoding="utf-8") == ""  # nothing corrected yet
+    assert "0 lines written" in _said(result.output)
+    unknown = runner.invoke(app, ["learn", "examples", "--kind", "vibes"], env=env)
+    assert unknown.exit_code == 2 and "Kinds: intent, article" in _said(unknown.output)
+
+
 def test_replay_names_a_broken_line(tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"id": "a", "turns": ["hi"]}\n{"id": "b", "turns": "hi"}\n', encoding="utf-8")

@@ -161,6 +161,9 @@ async def test_agents_corrections_teach_the_bot_three_intents_and_a_bad_batch_is
     assert not second.promoted and "wait for review" in second.reason, second.reason
     assert second.held_for_review >= len(MISLABELLED) - 4
     assert second.collected == len(MISLABELLED) and second.champion_version == first.version
+    async with desk.uow(write=False) as uow:  # the doubtful ones wait in the review queue
+        queue = await learning.list_examples(uow, actor=ADMIN, review="held")
+    assert len(queue) == second.held_for_review and {e.label for e in queue} == {"cancel_subscription"}
     async with desk.uow(write=False) as uow:
         serving = await learning.champion_path(uow)
     assert serving is not None and serving.version == first.version

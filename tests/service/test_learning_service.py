@@ -13,10 +13,11 @@ from conftest import make_settings
 from tandem.accounts.actors import Actor, Role
 from tandem.bootstrap import Container, build_container
 from tandem.conversation import service as conversation_service
-from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate
+from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate, TagsUpdate
 from tandem.core.errors import NotFoundError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
+from tandem.learning import repository as learning_repository
 from tandem.learning import service as learning
 
 ALEX = Actor.staff(StaffId(3), Role.AGENT, "Alex Rivera")
@@ -68,20 +69,31 @@ async def test_words_of_customers_who_said_no_never_train_the_bot(desk: Containe
         assert await learning.collect(uow, default_consent=True) == 1
         assert await learning.collect(uow, default_consent=True) == 0  # each correction is taken once
     async with desk.uow(write=False) as uow:
-        assert len(await learning.training_feedback(uow)) == 0
-
-
-async def _set_consent(desk: Container, customer_id: int, *, consent: bool) -> None:
-    from sqlalchemy import text
-
-    async with desk.uow() as uow:
-        await uow.session.execute(
-            text("UPDATE customers SET training_consent = :consent WHERE id = :id"),
-            {"consent": consent, "id": customer_id},
-        )
+        assert await learning_repository.usable_examples(uow.session, kind="intent") == []
 
 
 async def test_a_rollback_needs_an_earlier_model(desk: Container) -> None:
     with pytest.raises(NotFoundError, match="no earlier promoted model"):
         async with desk.uow() as uow:
             await learning.rollback(uow, actor=ADMIN)
+
+
+async def test_feedback_that_teaches_nothing_does_not_hold_up_collection(desk: Container) -> None:
+    """Tags that are no escalation reason yield no example, yet the events cursor moves past them."""
+    async with desk.uow() as uow:
+        started = await conversation_service.start_conversation(
+            uow, actor=ALEX, data=ConversationCreate(locale="en", first_message=MessageCreate(body="hello"))
+        )
+        cid = ConversationId(started.conversation.id)
+        for number in range(3):
+            await conversation_service.update_tags(
+                uow, actor=ALEX, conversation_id=cid, data=TagsUpdate(add=[f"note-{number}"])
+            )
+    async with desk.uow() as uow:
+        assert await learning.collect(uow, default_consent=True) == 0
+        position = await learning_repository.cursor(uow.session, "events")
+    async with desk.uow(write=False) as uow:
+        newest = max(
+            e.id for e in await conversation_service.list_events(uow, actor=ALEX, conversation_id=cid)
+        )
+    assert position == newest

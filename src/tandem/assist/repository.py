@@ -39,3 +39,14 @@ async def learned_replies(
         )
         for row in reversed(rows)
     ]
+
+
+async def verdicts_after(session: AsyncSession, *, after_id: int, limit: int) -> list[SuggestionFeedback]:
+    """Every verdict on a suggestion (accepted, edited, rejected) after ``after_id``, oldest first."""
+    statement = (
+        select(SuggestionFeedback)
+        .where(SuggestionFeedback.id > after_id)
+        .order_by(SuggestionFeedback.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())

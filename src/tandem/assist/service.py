@@ -184,3 +184,8 @@ async def record_feedback(
             rank=data.rank,
         )
     )
+
+
+async def verdicts_after(uow: UnitOfWork, *, after_id: int, limit: int = 5_000) -> list[SuggestionFeedback]:
+    """Agents' verdicts on suggestions after ``after_id``, oldest first: the learning loop's input."""
+    return await repository.verdicts_after(uow.session, after_id=after_id, limit=limit)

@@ -4,7 +4,12 @@ Each case is one JSON line ``{"id": ..., "turns": ["customer message", ...]}``. 
 customer through the conversation service and answered by the bot exactly as in production (same job
 function, same database), one conversation per case. The result says at which turn, if any, the
 conversation was moved to a person, and why. Support teams use it to test the bot against real transcripts
-before a change; the learning loop uses it for regression cases.
+before a change.
+
+A case may say what must happen: ``"expect_intent"`` (the intent the bot must find in the last turn it
+read) and ``"expect_handoff_turn"`` (the turn that must go to a person, or null for none). Such a case
+passes or fails; ``tandem learn cases`` writes every corrected conversation as one, so that a future model
+is checked against what agents taught the bot.
 """
 
 from __future__ import annotations
@@ -27,12 +32,20 @@ from tandem.conversation.state import Owner
 from tandem.core.errors import TandemError
 from tandem.core.ids import ConversationId, CustomerId
 
+NOT_SET: Any = object()  # a case without an expectation (null is an expectation: "no handoff")
+
 
 @dataclass(frozen=True)
 class ReplayCase:
     id: str
     turns: tuple[str, ...]
     locale: str = "en"
+    expect_intent: str | None = None
+    expect_handoff_turn: Any = NOT_SET
+
+    @property
+    def has_expectations(self) -> bool:
+        return self.expect_intent is not None or self.expect_handoff_turn is not NOT_SET
 
 
 @dataclass
@@ -41,10 +54,30 @@ class ReplayResult:
     handoff_turn: int | None = None
     reason: str | None = None
     rule: str | None = None
+    intent: str | None = None  # what the bot found in the last turn it read
     turns: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] | None = None  # None: the case expects nothing
+
+    @property
+    def passed(self) -> bool | None:
+        return None if self.failures is None else not self.failures
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "handoff_turn": self.handoff_turn, "reason": self.reason}
+        found: dict[str, Any] = {"id": self.id, "handoff_turn": self.handoff_turn, "reason": self.reason}
+        if self.failures is not None:
+            found |= {"intent": self.intent, "passed": not self.failures, "failures": self.failures}
+        return found
+
+
+def check(case: ReplayCase, result: ReplayResult) -> list[str]:
+    """What the case expected and did not happen, in words."""
+    failures = []
+    if case.expect_intent is not None and result.intent != case.expect_intent:
+        failures.append(f"intent {result.intent or 'none'}, expected {case.expect_intent}")
+    if case.expect_handoff_turn is not NOT_SET and result.handoff_turn != case.expect_handoff_turn:
+        expected = case.expect_handoff_turn or "none"
+        failures.append(f"handed over at turn {result.handoff_turn or 'none'}, expected {expected}")
+    return failures
 
 
 def load_cases(path: str | Path) -> list[ReplayCase]:
@@ -69,7 +102,15 @@ def load_cases(path: str | Path) -> list[ReplayCase]:
         if not all(isinstance(t, str) for t in turns):
             raise TrainingDataError("every turn must be a string", path=str(file), line=number)
         locale = str(raw["locale"]) if isinstance(raw.get("locale"), str) else "en"
-        cases.append(ReplayCase(str(raw.get("id", number)), tuple(turns), locale))
+        intent = raw.get("expect_intent")
+        if intent is not None and not isinstance(intent, str):
+            raise TrainingDataError("expect_intent must be an intent name", path=str(file), line=number)
+        handoff = raw.get("expect_handoff_turn", NOT_SET)
+        if handoff is not NOT_SET and handoff is not None and (type(handoff) is not int or handoff < 1):
+            raise TrainingDataError(
+                "expect_handoff_turn must be a turn number (1 or more) or null", path=str(file), line=number
+            )
+        cases.append(ReplayCase(str(raw.get("id", number)), tuple(turns), locale, intent, handoff))
     return cases
 
 
@@ -109,6 +150,9 @@ async def replay_case(container: Container, case: ReplayCase) -> ReplayResult:
             seq=posted.message.seq,
         )
         reply, trace = await _bot_reply(container, conversation_id, after_seq=posted.message.seq)
+        found = trace.get("intent")
+        if isinstance(found, dict):
+            result.intent = None if found.get("out_of_scope") else found.get("intent")
         result.turns.append(
             {
                 "turn": number,
@@ -129,6 +173,8 @@ async def replay_case(container: Container, case: ReplayCase) -> ReplayResult:
             result.rule = escalation.get("rule")
             result.reason = escalation.get("reason") or await _handoff_reason(container, conversation_id)
             break
+    if case.has_expectations:
+        result.failures = check(case, result)
     return result
 
 

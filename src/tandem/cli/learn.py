@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from tandem.cli.common import console, settings_or_exit, stage_progress
+from tandem.cli.common import console, err, settings_or_exit, stage_progress
 
 learn_app = typer.Typer(
     help="The learning loop: retrain from agents' corrections, the model registry.", no_args_is_help=True
@@ -57,7 +58,8 @@ def learn_run(
     console.print(table)
     console.print(
         f"{'Promoted' if result.promoted else 'Not promoted'}. {result.feedback_examples} corrections learned "
-        f"({result.collected} new, {result.held_for_review} waiting for review, {result.conflicts} conflicting)."
+        f"({result.collected} new examples collected, {result.held_for_review} corrections waiting for review, "
+        f"{result.conflicts} conflicting, {result.regressions} earlier corrections failed)."
     )
 
 
@@ -118,6 +120,74 @@ def learn_rollback(
 
     restored = run_with_container(settings_or_exit(), work)
     console.print(f"[green]Version {restored.version} serves again.[/green] ({restored.reason})")
+
+
+def _write_lines(rows: list[dict[str, Any]], output: Path | None) -> None:
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if output is None:
+        console.out(text, end="", highlight=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]Error:[/red] cannot write {output}: {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"{len(rows)} lines written to {output}.")
+
+
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write JSON Lines here (default: stdout).")
+]
+
+
+@learn_app.command("cases")
+def learn_cases(output: Output = None) -> None:
+    """Every corrected conversation as a `tandem replay` case that expects the intent the agent gave:
+    `tandem learn cases -o cases.jsonl && tandem replay cases.jsonl` fails when a model forgets one."""
+    from tandem.accounts.actors import Actor
+    from tandem.cli.main import run_with_container
+    from tandem.learning import service
+
+    async def work(container: Any) -> Any:
+        async with container.uow(write=False) as uow:
+            return await service.regression_cases(uow, actor=Actor.system())
+
+    _write_lines(run_with_container(settings_or_exit(), work), output)
+
+
+@learn_app.command("examples")
+def learn_examples(
+    kind: Annotated[
+        str | None, typer.Option(help="intent, article, escalation_reason, reply, satisfaction or sentiment.")
+    ] = None,
+    review: Annotated[
+        str | None, typer.Option(help="held (waiting for review), approved or rejected.")
+    ] = None,
+    output: Output = None,
+) -> None:
+    """Export the labelled examples made from agents' feedback (collects new feedback first), with their
+    provenance and consent, as JSON Lines."""
+    from tandem.accounts.actors import Actor
+    from tandem.cli.main import run_with_container
+    from tandem.learning import service
+
+    settings = settings_or_exit()
+
+    async def work(container: Any) -> Any:
+        async with container.uow() as uow:
+            await service.collect(uow, default_consent=settings.learning_default_consent)
+        rows: list[Any] = []
+        async with container.uow(write=False) as uow:
+            while True:
+                page = await service.list_examples(
+                    uow, actor=Actor.system(), kind=kind, review=review, after_id=rows[-1].id if rows else 0,
+                    limit=1000,
+                )  # fmt: skip
+                rows += page
+                if len(page) < 1000:
+                    return [row.model_dump() for row in rows]
+
+    _write_lines(run_with_container(settings, work), output)
 
 
 kb_app = typer.Typer(help="The knowledge base: gaps in what the bot can answer.", no_args_is_help=True)

@@ -329,6 +329,9 @@ def replay(
     """Replay customer transcripts through the real Tier-0 pipeline of the demo store, one conversation per
     line, and report at which turn (if any) each was handed to a person and why.
 
+    A line may add "expect_intent" and "expect_handoff_turn" (a number, or null for none); the command then
+    exits with 1 when any such case fails (use it in CI before changing the bot).
+
     Runs on a scratch copy of the demo store (a temporary SQLite file), so your data is never touched.
     """
     from tandem.bench.replay import load_cases, replay_case
@@ -352,19 +355,31 @@ def replay(
             return results
 
         results = run_with_container(settings, work, migrate_schema=False)
+    checked = [result for result in results if result.passed is not None]
+    failed = [result for result in checked if not result.passed]
     if as_json:
         for result in results:
             line = result.summary() | ({"turns": result.turns} if details else {})
             console.out(json.dumps(line, ensure_ascii=False), highlight=False)
-        return
-    table = Table(title=f"Replay of {file.name}: {len(results)} conversations")
-    for header in ("Id", "Turns", "Handed over at", "Why"):
-        table.add_column(header)
-    for result in results:
-        table.add_row(result.id, str(len(result.turns)), str(result.handoff_turn or "—"), result.reason or "")
-    console.print(table)
-    handed = sum(1 for r in results if r.handoff_turn)
-    console.print(f"{handed} of {len(results)} conversations were handed to a person.")
+    else:
+        table = Table(title=f"Replay of {file.name}: {len(results)} conversations")
+        for header in ("Id", "Turns", "Handed over at", "Why") + (("Expected",) if checked else ()):
+            table.add_column(header)
+        for result in results:
+            row = [result.id, str(len(result.turns)), str(result.handoff_turn or "—"), result.reason or ""]
+            if checked:
+                verdict = "" if result.passed is None else "[green]passed[/green]"
+                row.append(
+                    verdict if not result.failures else "[red]" + "; ".join(result.failures) + "[/red]"
+                )
+            table.add_row(*row)
+        console.print(table)
+        handed = sum(1 for r in results if r.handoff_turn)
+        console.print(f"{handed} of {len(results)} conversations were handed to a person.")
+        if checked:
+            console.print(f"{len(checked) - len(failed)} of {len(checked)} cases with expectations passed.")
+    if failed:
+        raise typer.Exit(1)
 
 
 @bot_app.command("train")

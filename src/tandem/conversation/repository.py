@@ -480,3 +480,15 @@ async def customer_text_before(session: AsyncSession, *, conversation_id: int, s
         .limit(1)
     )
     return await session.scalar(statement)
+
+
+async def parties(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """conversation id → (customer id, locale)."""
+    found: dict[int, tuple[int, str]] = {}
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), 500):
+        statement = select(Conversation.id, Conversation.customer_id, Conversation.locale).where(
+            Conversation.id.in_(ids[start : start + 500])
+        )
+        found.update({int(i): (int(c), str(loc)) for i, c, loc in (await session.execute(statement)).all()})
+    return found

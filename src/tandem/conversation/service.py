@@ -1124,6 +1124,19 @@ async def feedback_events(
     ]
 
 
+async def conversation_parties(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """conversation id → (customer id, locale): whose words they are, for consent."""
+    return await repository.parties(uow.session, conversation_ids)
+
+
+async def customer_words(uow: UnitOfWork, conversation_ids: list[int], *, first: int = 3) -> dict[int, str]:
+    """The customer's first ``first`` messages of each conversation, joined: what they came for."""
+    said: dict[int, list[str]] = {}
+    for line in await repository.customer_lines(uow.session, conversation_ids):
+        said.setdefault(int(line.conversation_id), []).append(str(line.body))
+    return {cid: " ".join(lines[:first])[:2000] for cid, lines in said.items()}
+
+
 NOT_UNDERSTOOD = frozenset({"not_understood", "unhelpful"})  # bot outcomes that answered nothing
 
 

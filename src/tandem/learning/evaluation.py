@@ -38,18 +38,15 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def without_conflicts(feedback: Examples, base: Examples) -> tuple[Examples, int]:
-    """Corrections that give a message of the base intents, word for word, another label are left out (a
-    slip, or a disagreement for a person to settle in the base data, not for the loop)."""
+def agreeing(feedback: Examples, base: Examples) -> list[bool]:
+    """For each correction: does it leave the base intents alone? One that gives a message of the base,
+    word for word, another label is left out (a slip, or a disagreement for a person to settle in the base
+    data, not for the loop)."""
     known = {_normal(text): label for text, label in zip(base.texts, base.labels, strict=True)}
-    kept = Examples()
-    conflicts = 0
-    for text, label in zip(feedback.texts, feedback.labels, strict=True):
-        if known.get(_normal(text), label) != label:
-            conflicts += 1
-        else:
-            kept.add(text, label)
-    return kept, conflicts
+    return [
+        known.get(_normal(text), label) == label
+        for text, label in zip(feedback.texts, feedback.labels, strict=True)
+    ]
 
 
 def contradicting(model: Classifier, feedback: Examples, *, plausible: int = 3) -> list[bool]:
@@ -81,10 +78,11 @@ class Metrics:
     # per held-out row, right or wrong: champion and challenger are compared row by row (paired)
     in_scope_rows: tuple[bool, ...] = field(default=(), repr=False)
     oos_rows: tuple[bool, ...] = field(default=(), repr=False)
+    replay_rows: tuple[bool, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         found = asdict(self)
-        del found["in_scope_rows"], found["oos_rows"]
+        del found["in_scope_rows"], found["oos_rows"], found["replay_rows"]
         return found
 
 
@@ -97,19 +95,17 @@ def measure(model: Classifier, held: Examples, replay: Examples) -> Metrics:
     inside = [(t, p) for t, p in pairs if t != OUT_OF_SCOPE]
     outside = [(t, p) for t, p in pairs if t == OUT_OF_SCOPE]
     replayed = predicted(replay.texts) if len(replay) else []
+    replay_rows = tuple(t == p for t, p in zip(replay.labels, replayed, strict=True))
     return Metrics(
         examples=len(pairs),
         accuracy=_share(sum(t == p for t, p in pairs), len(pairs)),
         in_scope_accuracy=_share(sum(t == p for t, p in inside), len(inside)),
         oos_recall=_share(sum(p == OUT_OF_SCOPE for _, p in outside), len(outside)) if outside else None,
-        replay_pass_rate=(
-            _share(sum(t == p for t, p in zip(replay.labels, replayed, strict=True)), len(replay))
-            if len(replay)
-            else None
-        ),
+        replay_pass_rate=_share(sum(replay_rows), len(replay)) if len(replay) else None,
         replay_cases=len(replay),
         in_scope_rows=tuple(t == p for t, p in inside),
         oos_rows=tuple(p == OUT_OF_SCOPE for _, p in outside),
+        replay_rows=replay_rows,
     )
 
 
@@ -132,12 +128,35 @@ def paired_loss(champion: Sequence[bool], challenger: Sequence[bool]) -> tuple[i
     return lost, won, lost > won and (lost - won) > Z_WORSE * math.sqrt(lost + won)
 
 
-def decide(champion: Metrics | None, challenger: Metrics) -> Decision:
-    """Promote only when the challenger is not worse on in-scope accuracy and out-of-scope recall (no
-    significant loss, row by row, on the frozen held-out set) and better, by ``MARGIN``, on at least one
-    of in-scope accuracy, out-of-scope recall and the replay of the corrected conversations."""
+def regressions(
+    champion: Metrics, challenger: Metrics, earlier: Sequence[bool], texts: Sequence[str]
+) -> list[str]:
+    """Regression cases: corrections learned in earlier rounds (``earlier``) that the champion passes and
+    the challenger fails. Every corrected conversation is a case future models must pass."""
+    if len(champion.replay_rows) != len(challenger.replay_rows):
+        return []
+    return [
+        text
+        for text, old, before, after in zip(
+            texts, earlier, champion.replay_rows, challenger.replay_rows, strict=True
+        )
+        if old and before and not after
+    ]
+
+
+def decide(champion: Metrics | None, challenger: Metrics, *, regressed: Sequence[str] = ()) -> Decision:
+    """Promote only when the challenger passes every earlier correction the champion passes
+    (``regressed`` is empty), is not worse on in-scope accuracy and out-of-scope recall (no significant
+    loss, row by row, on the frozen held-out set) and is better, by ``MARGIN``, on at least one of
+    in-scope accuracy, out-of-scope recall and the replay of the corrected conversations."""
     if champion is None:
         return Decision(True, "no champion yet: the first model is promoted")
+    if regressed:
+        shown = "; ".join(f"'{text[:60]}'" for text in regressed[:3])
+        return Decision(
+            False,
+            f"not promoted: fails {len(regressed)} earlier correction(s) the champion passes ({shown})",
+        )
     worse = []
     for name, before, after in (
         ("in-scope accuracy", champion.in_scope_rows, challenger.in_scope_rows),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -58,3 +58,28 @@ class Contributor(BaseModel):
     name: str | None
     corrections: int = Field(description="Their corrections the bot may learn from")
     promoted_models: int = Field(description="Promoted models that learned from them")
+
+
+class ExampleOut(BaseModel):
+    id: int
+    kind: str = Field(description="intent, article, escalation_reason, reply, satisfaction or sentiment")
+    text: str = Field(description="The customer's words")
+    label: str
+    target: str | None = Field(description="What was sent, or the score, when the kind has one")
+    conversation_id: int | None
+    staff_id: int | None = Field(description="Who gave the feedback")
+    locale: str | None
+    consent: bool = Field(description="May train the bot (the customer's choice, else the default)")
+    active: bool
+    review: str | None = Field(description="None (learned as given), held, approved or rejected")
+    created_at: str
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class FeedbackSummary(BaseModel):
+    kinds: dict[str, int] = Field(description="Labelled examples per kind")
+    held_for_review: int

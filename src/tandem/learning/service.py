@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
@@ -28,14 +27,19 @@ from tandem.bot.training import demo_examples
 from tandem.conversation import service as conversation_service
 from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tandem.core.uow import UnitOfWork, UnitOfWorkFactory
-from tandem.customers import service as customers_service
-from tandem.learning import evaluation, gaps, repository
+from tandem.learning import evaluation, feedback, gaps, repository
 from tandem.learning.models import ModelVersion, TrainingExample
-from tandem.learning.schemas import Contributor, DraftProposal, GapOut, ModelVersionOut
+from tandem.learning.schemas import (
+    Contributor,
+    DraftProposal,
+    ExampleOut,
+    FeedbackSummary,
+    GapOut,
+    ModelVersionOut,
+)
 from tandem.settings import Settings
 
 log = structlog.get_logger(__name__)
-FEEDBACK_EVENTS = ["bot_failed_here"]
 REGISTRY_DIR = "registry"
 
 
@@ -43,53 +47,114 @@ REGISTRY_DIR = "registry"
 
 
 async def collect(uow: UnitOfWork, *, default_consent: bool) -> int:
-    """New corrections since the last collection become labelled examples (with who, when, which
-    conversation, and the customer's consent). Safe to run twice: each event is taken once."""
-    events = await conversation_service.feedback_events(
-        uow, types=FEEDBACK_EVENTS, after_id=await repository.last_event_id(uow.session)
+    """New feedback of every kind since the last collection becomes labelled examples (with who, when,
+    which conversation, and the customer's consent). Safe to run twice: each record is taken once."""
+    return sum((await feedback.collect(uow, default_consent=default_consent)).values())
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The intent corrections a challenger learns from, one per message (the newest label wins)."""
+
+    rows: list[TrainingExample]
+
+    @classmethod
+    def of(cls, rows: list[TrainingExample]) -> Corrections:
+        newest: dict[str, TrainingExample] = {}
+        for row in rows:  # oldest first: a later correction of the same words supersedes an earlier one
+            newest[" ".join(row.text.lower().split())] = row
+        return cls(sorted(newest.values(), key=lambda row: row.id))
+
+    @property
+    def examples(self) -> Examples:
+        return Examples([r.text for r in self.rows], [r.label for r in self.rows])
+
+    def keep(self, flags: list[bool]) -> Corrections:
+        return Corrections([row for row, kept in zip(self.rows, flags, strict=True) if kept])
+
+
+REVIEW_STATES = ("held", "approved", "rejected")
+
+
+def _example(row: TrainingExample) -> ExampleOut:
+    return ExampleOut(
+        id=row.id,
+        kind=row.kind,
+        text=row.text,
+        label=row.label,
+        target=row.target,
+        conversation_id=row.conversation_id,
+        staff_id=row.staff_id,
+        locale=row.locale,
+        consent=row.consent,
+        active=row.active,
+        review=row.review,
+        created_at=row.created_at.isoformat(),
     )
-    usable = [
-        e
-        for e in events
-        if isinstance(e.data.get("correct_intent"), str)
-        and isinstance(e.data.get("customer_text"), str)
-        and e.data["customer_text"].strip()
+
+
+async def list_examples(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    kind: str | None = None,
+    review: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[ExampleOut]:
+    """Labelled examples, oldest first from ``after_id`` (page with the last id): the review queue is
+    ``review="held"``; an export walks every page."""
+    actor.require_staff(Role.SUPERVISOR)
+    if kind is not None and kind not in feedback.KINDS:
+        raise InvalidInputError(f"Unknown kind '{kind}'. Kinds: {', '.join(feedback.KINDS)}.")
+    if review is not None and review not in REVIEW_STATES:
+        raise InvalidInputError(f"Unknown review state '{review}'. States: {', '.join(REVIEW_STATES)}.")
+    rows = await repository.list_examples(
+        uow.session, kind=kind, review=review, after_id=after_id, limit=limit
+    )
+    return [_example(row) for row in rows]
+
+
+async def review_example(uow: UnitOfWork, *, actor: Actor, example_id: int, approve: bool) -> ExampleOut:
+    """A person settles a label: approved ones are learned even when the model doubts them, rejected ones
+    never are. A reviewer may change their mind."""
+    staff_id = actor.require_staff(Role.SUPERVISOR)
+    row = await repository.get_example(uow.session, example_id)
+    if row is None:
+        raise NotFoundError(f"No labelled example {example_id}.")
+    row.review = "approved" if approve else "rejected"
+    row.active = approve
+    row.reviewed_by = staff_id
+    row.reviewed_at = uow.clock.now()
+    await uow.session.flush()
+    return _example(row)
+
+
+async def feedback_summary(uow: UnitOfWork, *, actor: Actor) -> FeedbackSummary:
+    actor.require_staff(Role.SUPERVISOR)
+    kinds = await repository.examples_per_kind(uow.session)
+    held = await repository.list_examples(uow.session, kind=None, review="held", after_id=0, limit=10_000)
+    return FeedbackSummary(
+        kinds={kind: kinds.get(kind, 0) for kind in feedback.KINDS}, held_for_review=len(held)
+    )
+
+
+async def regression_cases(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """Every intent correction the loop learns from, as a ``tandem replay`` case that expects the intent
+    the agent gave: a suite a future model (or a changed policy) must pass."""
+    actor.require_staff(Role.SUPERVISOR)
+    corrections = Corrections.of(await repository.usable_examples(uow.session, kind=feedback.INTENT))
+    return [
+        {
+            "id": f"correction-{row.id}",
+            "turns": [row.text],
+            "locale": row.locale or "en",
+            "expect_intent": row.label,
+            "note": f"conversation {row.conversation_id}, corrected by staff {row.staff_id} "
+            f"on {row.created_at.date().isoformat()}",
+        }
+        for row in corrections.rows
     ]
-    known = await repository.known_sources(uow.session, [f"event:{e.id}" for e in usable])
-    consents = await customers_service.training_consents(
-        uow, [e.customer_id for e in usable], default=default_consent
-    )
-    added = 0
-    for event in usable:
-        if f"event:{event.id}" in known:
-            continue
-        uow.session.add(
-            TrainingExample(
-                text=event.data["customer_text"][:2000],
-                label=event.data["correct_intent"],
-                kind=event.type,
-                source=f"event:{event.id}",
-                event_id=event.id,
-                conversation_id=event.conversation_id,
-                staff_id=event.actor_id,
-                locale=event.locale,
-                consent=consents[event.customer_id],
-                active=True,
-                created_at=uow.clock.now(),
-            )
-        )
-        added += 1
-    try:
-        await uow.session.flush()
-    except IntegrityError as exc:  # a concurrent collection took them first
-        raise ConflictError("Feedback is being collected by another run; try again in a moment.") from exc
-    return added
-
-
-async def training_feedback(uow: UnitOfWork) -> Examples:
-    """The labelled examples a retrained model learns from: active ones whose customer consented."""
-    rows = await repository.usable_examples(uow.session)
-    return Examples([r.text for r in rows], [r.label for r in rows])
 
 
 # --- the loop ----------------------------------------------------------------------------------------------
@@ -109,6 +174,7 @@ class LoopResult:
     collected: int
     conflicts: int = 0  # corrections that contradict the base intents word for word, left out
     held_for_review: int = 0  # corrections implausible to the champion, not learned until reviewed
+    regressions: int = 0  # earlier corrections the champion passes and the challenger fails
     contributors: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -137,16 +203,17 @@ async def run(
     progress: Progress | None = None,
 ) -> LoopResult:
     """One round: collect, train a challenger, measure both, register, promote or not."""
+    async with uows(write=False) as uow:
+        before_collection = await repository.max_example_id(uow.session)
     async with uows() as uow:
         collected = await collect(uow, default_consent=settings.learning_default_consent)
     async with uows(write=False) as uow:
-        rows = await repository.usable_examples(uow.session)
+        corrections = Corrections.of(await repository.usable_examples(uow.session, kind=feedback.INTENT))
         current = await repository.champion(uow.session)
-    feedback = Examples([r.text for r in rows], [r.label for r in rows])
     base = base if base is not None else base_examples(settings)
     train_base, held = evaluation.split(base)
-    feedback, conflicts = evaluation.without_conflicts(feedback, base)
-    training = Examples(list(train_base.texts) + feedback.texts, list(train_base.labels) + feedback.labels)
+    agrees = evaluation.agreeing(corrections.examples, base)
+    corrections, conflicts = corrections.keep(agrees), agrees.count(False)
     backend = settings.bot_intent_backend
     encoder = build_encoder(settings) if backend == "minilm" else None
     registry = settings.model_dir / REGISTRY_DIR
@@ -157,36 +224,42 @@ async def run(
         )
 
     baseline: IntentModel | None = None
-    champion_model: IntentModel | None = None
-    usable_champion = current is not None and current.backend == backend
-    if current is not None and usable_champion and await asyncio.to_thread(Path(current.path).exists):
+    if (
+        current is not None
+        and current.backend == backend
+        and await asyncio.to_thread(Path(current.path).exists)
+    ):
         champion_model = await asyncio.to_thread(IntentModel.load, current.path, encoder=encoder)
     else:  # the first run (or a new backend): the champion is the base intents alone, trained the same way
         baseline = await asyncio.to_thread(train, train_base, "base intents")
         champion_model = baseline
-    doubtful = await asyncio.to_thread(evaluation.contradicting, champion_model, feedback)
-    if any(doubtful):
-        feedback = Examples(
-            [t for t, d in zip(feedback.texts, doubtful, strict=True) if not d],
-            [label for label, d in zip(feedback.labels, doubtful, strict=True) if not d],
-        )
-        training = Examples(
-            list(train_base.texts) + feedback.texts, list(train_base.labels) + feedback.labels
-        )
+    # Corrections implausible to the champion wait for a person (unless one approved them already).
+    doubtful = await asyncio.to_thread(evaluation.contradicting, champion_model, corrections.examples)
+    doubtful = [d and row.review != "approved" for d, row in zip(doubtful, corrections.rows, strict=True)]
+    held_back = [row.id for row, d in zip(corrections.rows, doubtful, strict=True) if d]
+    corrections = corrections.keep([not d for d in doubtful])
+    learned_from = corrections.examples
+    training = Examples(
+        list(train_base.texts) + learned_from.texts, list(train_base.labels) + learned_from.labels
+    )
     challenger = await asyncio.to_thread(train, training, "base intents + feedback")
-    champion_metrics = await asyncio.to_thread(evaluation.measure, champion_model, held, feedback)
-    challenger_metrics = await asyncio.to_thread(evaluation.measure, challenger, held, feedback)
-    decision = evaluation.decide(champion_metrics, challenger_metrics)
-    if sum(doubtful):
+    champion_metrics = await asyncio.to_thread(evaluation.measure, champion_model, held, learned_from)
+    challenger_metrics = await asyncio.to_thread(evaluation.measure, challenger, held, learned_from)
+    regressed = evaluation.regressions(
+        champion_metrics,
+        challenger_metrics,
+        [row.id <= before_collection for row in corrections.rows],
+        learned_from.texts,
+    )
+    decision = evaluation.decide(champion_metrics, challenger_metrics, regressed=regressed)
+    if held_back:
         decision = evaluation.Decision(
             decision.promoted,
-            f"{decision.reason}; {sum(doubtful)} correction(s) implausible to the champion wait for review",
+            f"{decision.reason}; {len(held_back)} correction(s) implausible to the champion wait for review",
         )
-    learned = set(zip(feedback.texts, feedback.labels, strict=True))
-    contributors = sorted(
-        {r.staff_id for r in rows if r.staff_id is not None and (r.text, r.label) in learned}
-    )
+    contributors = sorted({r.staff_id for r in corrections.rows if r.staff_id is not None})
     async with uows() as uow:
+        await repository.hold_for_review(uow.session, held_back)
         champion_version = current.id if current is not None else None
         if baseline is not None:
             await repository.retire_champion(uow.session)  # one whose file is gone, or of another backend
@@ -204,7 +277,7 @@ async def run(
             status="champion" if decision.promoted else "rejected",
             trigger=trigger,
             examples=len(training),
-            feedback=len(feedback),
+            feedback=len(learned_from),
             metrics={"champion": champion_metrics.as_dict(), "challenger": challenger_metrics.as_dict()},
             reason=decision.reason,
             contributors=contributors,
@@ -219,10 +292,11 @@ async def run(
         champion_version=champion_version,
         trigger=trigger,
         examples=len(training),
-        feedback_examples=len(feedback),
+        feedback_examples=len(learned_from),
         collected=collected,
         conflicts=conflicts,
-        held_for_review=sum(doubtful),
+        held_for_review=len(held_back),
+        regressions=len(regressed),
         contributors=contributors,
     )
 

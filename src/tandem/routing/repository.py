@@ -160,3 +160,13 @@ async def breach_keys(
 async def breaches_since(session: AsyncSession, since: datetime) -> list[SlaBreach]:
     statement = select(SlaBreach).where(SlaBreach.breached_at >= since).order_by(SlaBreach.breached_at.desc())
     return list((await session.scalars(statement)).all())
+
+
+async def overrides_after(session: AsyncSession, *, after_id: int, limit: int) -> list[EscalationOverride]:
+    statement = (
+        select(EscalationOverride)
+        .where(EscalationOverride.id > after_id)
+        .order_by(EscalationOverride.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())

@@ -153,6 +153,15 @@ class ReasonIn(BaseModel):
     code: CleanStr = Field(max_length=40, description="One of GET /api/v1/routing/escalation-reasons.")
 
 
+class IntentCorrectionIn(BaseModel):
+    """The intent the customer really came with, when the handoff summary got it wrong (training data)."""
+
+    intent: CleanStr = Field(
+        max_length=80, pattern=r"^[a-z0-9_]+$", description="A new intent name is allowed."
+    )
+    note: CleanStr | None = Field(default=None, max_length=1000)
+
+
 class ReasonOut(BaseModel):
     code: str
     label: str

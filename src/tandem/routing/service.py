@@ -45,12 +45,13 @@ from tandem.routing.errors import (
     OfferNotFoundError,
 )
 from tandem.routing.handoff import TranscriptLine, build_packet, carry_over
-from tandem.routing.models import AgentProfile, HandoffPacket, QueueEntry
+from tandem.routing.models import AgentProfile, EscalationOverride, HandoffPacket, QueueEntry
 from tandem.routing.schemas import (
     AgentOut,
     AgentProfileIn,
     DispatchReport,
     EscalateIn,
+    IntentCorrectionIn,
     OfferOut,
     PacketOut,
     Presence,
@@ -948,6 +949,35 @@ async def get_packet(uow: UnitOfWork, *, actor: Actor, conversation_id: Conversa
     return PacketOut.model_validate(packet)
 
 
+async def correct_intent(
+    uow: UnitOfWork, *, actor: Actor, conversation_id: ConversationId, data: IntentCorrectionIn
+) -> None:
+    """An agent corrects the intent of the handoff summary: the customer's opening words with the right
+    intent become a labelled example (an ``intent_corrected`` event, collected by the learning loop)."""
+    actor.require_staff()
+    packet = await repository.latest_packet(uow.session, conversation_id)
+    if packet is None:
+        await conversation_service.get_outcome(uow, actor=actor, conversation_id=conversation_id)  # 404 first
+        raise ConflictError("Only a conversation handed to a person has a summary intent to correct.")
+    said = await conversation_service.customer_words(uow, [conversation_id])
+    if not said.get(conversation_id):
+        raise ConflictError("The customer has not written anything to label.")
+    summary = (packet.packet or {}).get("summary") or {}
+    detected: dict[str, Any] = summary.get("intent") or {}
+    await conversation_service.record_event(
+        uow,
+        actor=actor,
+        conversation_id=conversation_id,
+        event_type="intent_corrected",
+        reason=data.note,
+        data={
+            "customer_text": said[conversation_id],
+            "bot_intent": detected.get("intent"),
+            "correct_intent": data.intent,
+        },
+    )
+
+
 # --- presence, profiles, queues -------------------------------------------------------------------------
 
 
@@ -1156,3 +1186,9 @@ async def tag_escalation_reason(
         conversation_id=conversation_id,
         data=TagsUpdate(add=[REASON_TAG_PREFIX + code], remove=stale),
     )
+
+
+async def overrides_after(uow: UnitOfWork, *, after_id: int, limit: int = 5_000) -> list[EscalationOverride]:
+    """Agents' overrides of sentiment escalations after ``after_id``, oldest first: the customer's words
+    that were not frustration after all, for the learning loop."""
+    return await repository.overrides_after(uow.session, after_id=after_id, limit=limit)

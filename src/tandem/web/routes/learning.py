@@ -1,14 +1,25 @@
-"""The learning loop over HTTP: the model registry, retraining as a background job with its progress,
-rollback, and the agents whose corrections taught the bot."""
+"""The learning loop over HTTP: labelled examples and the review of doubtful ones, the regression cases,
+the model registry, retraining as a background job with its progress, rollback, and the agents whose
+corrections taught the bot."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import Response
 
+from tandem.accounts.actors import Role
 from tandem.learning import service
-from tandem.learning.schemas import Contributor, ModelVersionOut, RunStatus
+from tandem.learning.schemas import (
+    Contributor,
+    ExampleOut,
+    FeedbackSummary,
+    ModelVersionOut,
+    ReviewIn,
+    RunStatus,
+)
 from tandem.web.deps import ContainerDep, StaffActor
 from tandem.web.errors import ERROR_RESPONSES
 
@@ -64,3 +75,69 @@ async def leaderboard(container: ContainerDep, actor: StaffActor) -> list[Contri
     """Agents whose corrections taught the bot, most promoted models first."""
     async with container.uow(write=False) as uow:
         return await service.leaderboard(uow, actor=actor)
+
+
+@router.get("/examples", response_model=list[ExampleOut])
+async def examples(
+    container: ContainerDep,
+    actor: StaffActor,
+    kind: Annotated[
+        str | None, Query(max_length=30, description="intent, article, escalation_reason...")
+    ] = None,
+    review: Annotated[
+        str | None, Query(max_length=12, description="held (the review queue), approved...")
+    ] = None,
+    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ExampleOut]:
+    """Supervisors: labelled examples from every kind of feedback, oldest first after ``after_id``."""
+    async with container.uow(write=False) as uow:
+        return await service.list_examples(
+            uow, actor=actor, kind=kind, review=review, after_id=after_id, limit=limit
+        )
+
+
+@router.post("/examples/collect", response_model=FeedbackSummary)
+async def collect_examples(container: ContainerDep, actor: StaffActor) -> FeedbackSummary:
+    """Supervisors: turn the feedback given since the last collection into labelled examples now (a
+    retraining collects first anyway)."""
+    actor.require_staff(Role.SUPERVISOR)
+    async with container.uow() as uow:
+        await service.collect(uow, default_consent=container.settings.learning_default_consent)
+    async with container.uow(write=False) as uow:
+        return await service.feedback_summary(uow, actor=actor)
+
+
+@router.get("/examples/summary", response_model=FeedbackSummary)
+async def examples_summary(container: ContainerDep, actor: StaffActor) -> FeedbackSummary:
+    """Supervisors: examples per kind, and how many corrections wait for review."""
+    async with container.uow(write=False) as uow:
+        return await service.feedback_summary(uow, actor=actor)
+
+
+@router.post("/examples/{example_id}/review", response_model=ExampleOut)
+async def review_example(
+    example_id: Annotated[int, Path(ge=1, le=2**62)],
+    data: ReviewIn,
+    container: ContainerDep,
+    actor: StaffActor,
+) -> ExampleOut:
+    """Supervisors: approve a correction the model doubted (it is learned next time) or reject a label."""
+    async with container.uow() as uow:
+        return await service.review_example(
+            uow, actor=actor, example_id=example_id, approve=data.decision == "approve"
+        )
+
+
+@router.get(
+    "/cases",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "tandem replay cases"}},
+)
+async def regression_cases(container: ContainerDep, actor: StaffActor) -> Response:
+    """Supervisors: every corrected conversation as a ``tandem replay`` case expecting the agent's intent
+    (JSON Lines)."""
+    async with container.uow(write=False) as uow:
+        cases = await service.regression_cases(uow, actor=actor)
+    body = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    return Response(body, media_type="application/x-ndjson")

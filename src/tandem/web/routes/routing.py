@@ -17,6 +17,7 @@ from tandem.routing.schemas import (
     DispatchReport,
     EscalateIn,
     FollowUpIn,
+    IntentCorrectionIn,
     OfferOut,
     OverrideIn,
     PacketOut,
@@ -228,4 +229,16 @@ async def tag_escalation_reason(
             config=container.routing,
             conversation_id=ConversationId(conversation_id),
             code=data.code,
+        )
+
+
+@router.post("/conversations/{conversation_id}/intent-correction", status_code=status.HTTP_204_NO_CONTENT)
+async def correct_intent(
+    conversation_id: IdPath, data: IntentCorrectionIn, container: ContainerDep, actor: StaffActor
+) -> None:
+    """Correct the intent of the handoff summary; the learning loop learns the customer's words with it.
+    404 for an unknown conversation, 409 for one never handed to a person."""
+    async with container.uow() as uow:
+        await service.correct_intent(
+            uow, actor=actor, conversation_id=ConversationId(conversation_id), data=data
         )

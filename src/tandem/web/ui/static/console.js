@@ -158,6 +158,22 @@
     });
     side.appendChild(el("h2", {}, "Recent orders"));
     side.appendChild(orders);
+    side.appendChild(intentForm(packet.conversation_id, (packet.packet.summary || {}).intent));
+  }
+  function intentForm(cid, detected) {
+    // the summary's intent, and a correction the learning loop learns from
+    var form = el("form", { class: "intentfix", "aria-label": "Correct the intent" });
+    form.appendChild(el("span", {}, "Intent: " + (detected && detected.intent ? detected.intent : "not found") + " "));
+    var input = el("input", { "aria-label": "Right intent", placeholder: "right intent", pattern: "[a-z0-9_]+", required: "" });
+    form.appendChild(input);
+    form.appendChild(el("button", { type: "submit" }, "Correct"));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      api("POST", "/api/v1/conversations/" + cid + "/intent-correction", { intent: input.value.trim() })
+        .then(function () { form.textContent = "Intent corrected to " + input.value.trim() + ": the bot will learn from it."; })
+        .catch(function (e) { flash(e.message); });
+    });
+    return form;
   }
   function showTyping(on) {
     clearTimeout(typingTimer);

@@ -141,6 +141,9 @@
             g.proposal === "intent" ? "new intent" : "article", g.examples[0] || "", draft];
         })));
     }).catch(function (e) { gapsBox.textContent = e.message; });
+    var feedback = el("div");
+    learning.appendChild(feedback);
+    loadFeedback(feedback);
     var models = el("div");
     learning.appendChild(models);
     Promise.all([api("GET", "/api/v1/learning/models?limit=10"), api("GET", "/api/v1/learning/status"), api("GET", "/api/v1/learning/leaderboard")])
@@ -161,6 +164,32 @@
           return [c.name || "#" + c.staff_id, String(c.corrections), String(c.promoted_models)];
         })));
       }).catch(function (e) { models.textContent = e.message; });
+  }
+  var KIND_NAMES = { intent: "Intents", article: "Articles", escalation_reason: "Escalation reasons", reply: "Suggestion verdicts",
+    satisfaction: "Ratings", sentiment: "Sentiment overrides" };
+  function loadFeedback(box) {
+    // every kind of feedback as labelled examples, and the corrections the serving model doubted
+    box.textContent = "Collecting feedback…";
+    Promise.all([api("POST", "/api/v1/learning/examples/collect"), api("GET", "/api/v1/learning/examples?review=held&limit=50")])
+      .then(function (r) {
+        var summary = r[0], held = r[1];
+        box.textContent = "";
+        box.appendChild(el("h2", {}, "Feedback the bot learns from"));
+        box.appendChild(el("p", {}, Object.keys(summary.kinds).map(function (k) { return (KIND_NAMES[k] || k) + ": " + summary.kinds[k]; }).join(" · ")));
+        function decide(example, decision) {
+          return button(decision === "approve" ? "Approve" : "Reject", function () {
+            return api("POST", "/api/v1/learning/examples/" + example.id + "/review", { decision: decision }).then(function () {
+              status.textContent = (decision === "approve" ? "Approved: the next retraining learns " : "Rejected: never learned: ") +
+                "\u201c" + example.text.slice(0, 60) + "\u201d as " + example.label;
+              loadFeedback(box);
+            });
+          });
+        }
+        box.appendChild(table("Corrections waiting for review (" + held.length + ")", ["Customer said", "Agent's intent", "Conversation", "When", "", ""],
+          held.map(function (x) {
+            return [x.text, x.label, x.conversation_id ? "#" + x.conversation_id : "", x.created_at.slice(0, 16).replace("T", " "), decide(x, "approve"), decide(x, "reject")];
+          })));
+      }).catch(function (e) { box.textContent = e.message; });
   }
   function pollRun(line) {
     api("GET", "/api/v1/learning/status").then(function (run) {
