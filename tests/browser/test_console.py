@@ -221,11 +221,17 @@ async def test_an_article_written_from_a_conversation_is_published_by_a_supervis
     await expect(supervisor.get_by_role("table", name="Knowledge gaps")).to_be_visible()
     await expect(supervisor.get_by_role("table", name="Intent models")).to_be_visible()
     await expect(supervisor.get_by_text("Intents: 1 ·")).to_be_visible()  # the correction, collected
+    await expect(supervisor.get_by_role("table", name="Knowledge articles")).to_contain_text(
+        "did not answer with it"
+    )
     await expect(
         supervisor.get_by_role("table", name=re.compile("Corrections waiting for review"))
     ).to_be_visible()
     await drafts.get_by_role("button", name="Publish").click()
     await expect(supervisor.get_by_role("status")).to_contain_text("Published: Engraving initials")
+    await supervisor.get_by_role("button", name="Weekly review").click()
+    await expect(supervisor.get_by_role("table", name="Top opportunities")).to_be_visible(timeout=20_000)
+    await expect(supervisor.get_by_role("link", name="Download as Markdown")).to_be_visible()
     await expect(drafts).not_to_contain_text("Engraving initials")
 
 

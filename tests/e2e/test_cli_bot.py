@@ -154,6 +154,12 @@ def test_learn_cases_and_examples_write_json_lines(tmp_path: Path) -> None:
     assert "0 lines written" in _said(result.output)
     unknown = runner.invoke(app, ["learn", "examples", "--kind", "vibes"], env=env)
     assert unknown.exit_code == 2 and "Kinds: intent, article" in _said(unknown.output)
+    review = tmp_path / "review.md"
+    written = runner.invoke(app, ["learn", "review", "-o", str(review)], env=env)
+    assert written.exit_code == 0, written.output
+    assert review.read_text(encoding="utf-8").startswith("# Weekly review:")
+    nowhere = runner.invoke(app, ["learn", "review", "-o", str(tmp_path / "no" / "such" / "dir.md")], env=env)
+    assert nowhere.exit_code == 2 and "cannot write" in _said(nowhere.output)
 
 
 def test_replay_names_a_broken_line(tmp_path: Path) -> None:

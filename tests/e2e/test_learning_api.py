@@ -194,3 +194,29 @@ async def test_every_kind_of_feedback_becomes_a_labelled_example_with_its_proven
             headers=bearer(supervisor),
         )
     ).status_code == 404
+
+
+async def test_the_weekly_review_is_for_supervisors_as_json_or_markdown(api: httpx.AsyncClient) -> None:
+    agent = await staff_token(api, online=False)
+    supervisor = await staff_token(api, "supervisor@tandem.example", online=False)
+    cid, customer = await start_conversation(api, first_message={"body": "the checkout button doesn't work"})
+    assert (
+        await api.post(f"/api/v1/conversations/{cid}/handoff", headers=bearer(customer))
+    ).status_code == 200
+    tagged = await api.post(
+        f"/api/v1/conversations/{cid}/escalation-reason",
+        json={"code": "product_issue"},
+        headers=bearer(agent),
+    )
+    assert tagged.status_code == 204
+    assert (await api.get("/api/v1/learning/review", headers=bearer(agent))).status_code == 403
+    found = (await api.get("/api/v1/learning/review", headers=bearer(supervisor))).json()
+    assert found["escalated"] == 1 and found["by_reason"][0]["label"] == "A product or site problem"
+    assert {g["key"] for g in found["product"]} == {"product_issue", "confusing_features"}
+    markdown = await api.get("/api/v1/learning/review?format=markdown", headers=bearer(supervisor))
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert (
+        markdown.text.startswith("# Weekly review:") and "the checkout button doesn't work" in markdown.text
+    )
+    too_long = await api.get("/api/v1/learning/review?days=365", headers=bearer(supervisor))
+    assert too_long.status_code == 422

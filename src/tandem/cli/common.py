@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -59,3 +60,16 @@ def exit_on_user_errors() -> Iterator[None]:
         where = f" ({exc.filename})" if exc.filename else ""
         err.print(f"[red]Error:[/red] {exc.strerror or exc}{where}")
         raise typer.Exit(2) from None
+
+
+def write_output(text: str, output: Path | None, done: str) -> None:
+    """To stdout, or to ``output`` with ``done`` said on stderr."""
+    if output is None:
+        console.out(text, end="", highlight=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]Error:[/red] cannot write {output}: {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    err.print(done)

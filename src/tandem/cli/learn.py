@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tandem.cli.common import console, err, settings_or_exit, stage_progress
+from tandem.cli.common import console, settings_or_exit, stage_progress, write_output
 
 learn_app = typer.Typer(
     help="The learning loop: retrain from agents' corrections, the model registry.", no_args_is_help=True
@@ -124,15 +124,7 @@ def learn_rollback(
 
 def _write_lines(rows: list[dict[str, Any]], output: Path | None) -> None:
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    if output is None:
-        console.out(text, end="", highlight=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        err.print(f"[red]Error:[/red] cannot write {output}: {exc.strerror or exc}")
-        raise typer.Exit(2) from exc
-    err.print(f"{len(rows)} lines written to {output}.")
+    write_output(text, output, f"{len(rows)} lines written to {output}.")
 
 
 Output = Annotated[
@@ -190,39 +182,28 @@ def learn_examples(
     _write_lines(run_with_container(settings, work), output)
 
 
-kb_app = typer.Typer(help="The knowledge base: gaps in what the bot can answer.", no_args_is_help=True)
-
-
-@kb_app.command("gaps")
-def kb_gaps(
-    days: Annotated[int, typer.Option(help="The window, ending now.", min=1, max=90)] = 7,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per topic, largest first.")
-    ] = False,
+@learn_app.command("review")
+def learn_review(
+    days: Annotated[
+        int, typer.Option(min=1, max=90, help="The window; trends compare with the one before.")
+    ] = 7,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown here.")] = None,
 ) -> None:
-    """Topics customers asked about that the bot could not answer or that went to a person, named by their
-    top phrases, with volume, trend against the window before, and a proposal (article or new intent)."""
+    """The weekly review as Markdown: escalations by reason, trigger and topic with trends, the top 10
+    improvement opportunities, and product feedback."""
     from tandem.accounts.actors import Actor
     from tandem.cli.main import run_with_container
-    from tandem.learning import service
+    from tandem.learning import review, service
+
+    settings = settings_or_exit()
 
     async def work(container: Any) -> Any:
+        labels = {reason.code: reason.label for reason in container.routing.escalation_reasons}
         async with container.uow(write=False) as uow:
-            return await service.knowledge_gaps(
-                uow, actor=Actor.system(), settings=container.settings, days=days
+            return await service.weekly_review(
+                uow, actor=Actor.system(), settings=settings, reason_labels=labels, days=days
             )
 
-    found = run_with_container(settings_or_exit(), work)
-    if as_json:
-        for gap in found:
-            console.out(json.dumps(gap.model_dump()), highlight=False)
-        return
-    table = Table(title=f"Knowledge gaps, last {days} days")
-    for header in ("Topic", "Questions", "Before", "Trend", "To a person", "Proposal", "Example"):
-        table.add_column(header)
-    for gap in found:
-        table.add_row(
-            gap.name, str(gap.volume), str(gap.previous_volume), gap.trend, str(gap.escalated), gap.proposal,
-            gap.examples[0][:60] if gap.examples else "",
-        )  # fmt: skip
-    console.print(table if found else "No gaps: every question in the window was answered.")
+    write_output(
+        review.to_markdown(run_with_container(settings, work)), output, f"The review is in {output}."
+    )

@@ -22,7 +22,8 @@ from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container, build_container
 from tandem.cli.bench import bench_app
 from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
-from tandem.cli.learn import kb_app, learn_app
+from tandem.cli.kb import kb_app
+from tandem.cli.learn import learn_app
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate

@@ -205,9 +205,9 @@ async def events_after(
 async def bot_replies_between(
     session: AsyncSession, *, since: datetime, until: datetime, limit: int
 ) -> list[Any]:
-    """(conversation_id, seq, meta) of the bot's replies in [since, until), newest first."""
+    """(conversation_id, seq, meta, created_at) of the bot's replies in [since, until), newest first."""
     statement = (
-        select(Message.conversation_id, Message.seq, Message.meta)
+        select(Message.conversation_id, Message.seq, Message.meta, Message.created_at)
         .where(Message.author_kind == "bot", Message.created_at >= since, Message.created_at < until)
         .order_by(Message.id.desc())
         .limit(limit)
@@ -492,3 +492,38 @@ async def parties(session: AsyncSession, conversation_ids: Sequence[int]) -> dic
         )
         found.update({int(i): (int(c), str(loc)) for i, c, loc in (await session.execute(statement)).all()})
     return found
+
+
+async def escalations_between(
+    session: AsyncSession, *, since: datetime, until: datetime, limit: int
+) -> list[Any]:
+    """(conversation_id, escalated_at, trigger, reason, csat) of conversations first handed to a person in
+    [since, until)."""
+    statement = (
+        select(
+            ConversationOutcome.conversation_id,
+            ConversationOutcome.escalated_at,
+            ConversationOutcome.escalation_trigger,
+            ConversationOutcome.escalation_reason,
+            ConversationOutcome.csat,
+        )
+        .where(
+            ConversationOutcome.escalated.is_(True),
+            ConversationOutcome.escalated_at >= since,
+            ConversationOutcome.escalated_at < until,
+        )
+        .order_by(ConversationOutcome.escalated_at)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def outcome_rows(session: AsyncSession, conversation_ids: Sequence[int]) -> list[ConversationOutcome]:
+    rows: list[ConversationOutcome] = []
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), 500):
+        statement = select(ConversationOutcome).where(
+            ConversationOutcome.conversation_id.in_(ids[start : start + 500])
+        )
+        rows += list((await session.scalars(statement)).all())
+    return rows

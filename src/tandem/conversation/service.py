@@ -1137,6 +1137,85 @@ async def customer_words(uow: UnitOfWork, conversation_ids: list[int], *, first:
     return {cid: " ".join(lines[:first])[:2000] for cid, lines in said.items()}
 
 
+@dataclass(frozen=True)
+class EscalatedConversation:
+    conversation_id: int
+    escalated_at: datetime
+    trigger: str | None
+    reason: str | None
+    tags: list[str]
+    question: str  # what the customer came for
+    csat: int | None
+
+
+async def escalations_between(
+    uow: UnitOfWork, *, since: datetime, until: datetime, limit: int = 50_000
+) -> list[EscalatedConversation]:
+    """Conversations handed to a person in [since, until), with why, their tags and the customer's words."""
+    rows = await repository.escalations_between(uow.session, since=since, until=until, limit=limit)
+    ids = [int(row.conversation_id) for row in rows]
+    tags: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        tags.update(await repository.list_tags(uow.session, ids[start : start + 500]))
+    words = await customer_words(uow, ids, first=1)
+    return [
+        EscalatedConversation(
+            int(row.conversation_id), row.escalated_at, row.escalation_trigger, row.escalation_reason,
+            tags.get(int(row.conversation_id), []), words.get(int(row.conversation_id), ""), row.csat,
+        )
+        for row in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ArticleAnswer:
+    conversation_id: int
+    slug: str
+    answered_at: datetime
+    resolved_by: str | None  # bot | human | abandoned | None (still open)
+    escalated_after: bool  # a person took over after this answer
+
+
+async def article_answers(
+    uow: UnitOfWork, *, since: datetime, until: datetime, limit: int = 100_000
+) -> list[ArticleAnswer]:
+    """The bot's answers that cited a knowledge article in [since, until), with how each conversation
+    ended: the raw material of per-article success."""
+    replies = await repository.bot_replies_between(uow.session, since=since, until=until, limit=limit)
+    cited = []
+    for reply in replies:
+        article = ((reply.meta or {}).get("trace") or {}).get("article")
+        if isinstance(article, dict) and isinstance(article.get("slug"), str):
+            cited.append((int(reply.conversation_id), article["slug"], reply.created_at))
+    outcomes = {
+        o.conversation_id: o for o in await repository.outcome_rows(uow.session, [c for c, _, _ in cited])
+    }
+    found = []
+    for conversation_id, slug, at in cited:
+        outcome = outcomes.get(conversation_id)
+        escalated_at = outcome.escalated_at if outcome is not None else None
+        found.append(
+            ArticleAnswer(
+                conversation_id, slug, at, outcome.resolved_by if outcome is not None else None,
+                escalated_at is not None and escalated_at >= at,
+            )
+        )  # fmt: skip
+    return found
+
+
+async def flagged_articles(uow: UnitOfWork, *, since: datetime, until: datetime) -> dict[str, int]:
+    """How often agents marked "bot failed here" on an answer that cited each article."""
+    events = await repository.events_between(
+        uow.session, event_type="bot_failed_here", since=since, until=until, limit=100_000
+    )
+    counts: dict[str, int] = {}
+    for event in events:
+        slug = (event.data or {}).get("bot_article")
+        if isinstance(slug, str):
+            counts[slug] = counts.get(slug, 0) + 1
+    return counts
+
+
 NOT_UNDERSTOOD = frozenset({"not_understood", "unhelpful"})  # bot outcomes that answered nothing
 
 

@@ -33,9 +33,19 @@ async def get_version(
 
 
 async def list_versions(
-    session: AsyncSession, *, status: str | None, author_id: int | None, limit: int
+    session: AsyncSession,
+    *,
+    status: str | None,
+    author_id: int | None,
+    limit: int,
+    slug: str | None = None,
+    locale: str | None = None,
 ) -> list[KbArticleVersion]:
     statement = select(KbArticleVersion).order_by(KbArticleVersion.id.desc()).limit(limit)
+    if slug is not None:
+        statement = statement.where(KbArticleVersion.slug == slug)
+    if locale is not None:
+        statement = statement.where(KbArticleVersion.locale == locale)
     if status is not None:
         statement = statement.where(KbArticleVersion.status == status)
     if author_id is not None:

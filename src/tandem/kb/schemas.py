@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,11 +12,11 @@ from tandem.core.text import CleanStr, IdInt
 
 class ArticleIn(BaseModel):
     slug: str = Field(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    locale: str = Field(default="en", min_length=2, max_length=16)
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=20_000)
-    tags: list[str] = Field(default_factory=list, max_length=30)
-    intents: list[str] = Field(default_factory=list, max_length=10)
+    locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+    title: CleanStr = Field(min_length=1, max_length=300)
+    body: CleanStr = Field(min_length=1, max_length=20_000)
+    tags: list[Annotated[CleanStr, Field(max_length=60)]] = Field(default_factory=list, max_length=30)
+    intents: list[Annotated[CleanStr, Field(max_length=80)]] = Field(default_factory=list, max_length=10)
 
 
 class ArticleOut(BaseModel):
@@ -29,6 +30,7 @@ class ArticleOut(BaseModel):
     tags: list[str]
     intents: list[str]
     status: str
+    updated_at: datetime | None = None
 
 
 class DraftIn(BaseModel):
@@ -73,3 +75,9 @@ class VersionOut(BaseModel):
     review_note: str | None
     reviewed_at: datetime | None
     created_at: datetime
+
+
+class ImportReport(BaseModel):
+    created: list[str] = Field(description="slug/locale of new articles")
+    updated: list[str] = Field(description="slug/locale of articles whose content changed")
+    unchanged: int

@@ -1,7 +1,8 @@
 """Knowledge base use cases: the published articles the bot and agent assist retrieve from, and versions
 written from conversations. An agent proposes a new article or an edit as a draft; a supervisor or admin
 publishes it (the article changes and the retrieval indexes are rebuilt by the caller) or rejects it with
-a note. Fuller review (staleness, import/export, per-article success) builds on these versions."""
+a note. Imports publish directly and leave a version each, so the history shows them too. (Per-article
+use, success and staleness need the conversations: ``learning.knowledge``.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tandem.core.uow import UnitOfWork
 from tandem.kb import repository
 from tandem.kb.models import KbArticle, KbArticleVersion
-from tandem.kb.schemas import ArticleIn, ArticleOut, DraftIn, ReviewIn, VersionOut
+from tandem.kb.schemas import ArticleIn, ArticleOut, DraftIn, ImportReport, ReviewIn, VersionOut
 
 DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
 STATUSES = (DRAFT, PUBLISHED, REJECTED)
@@ -167,3 +168,52 @@ def _review(
     version.reviewer_id = reviewer
     version.review_note = note
     version.reviewed_at = uow.clock.now()
+
+
+async def article_history(
+    uow: UnitOfWork, *, actor: Actor, slug: str, locale: str | None
+) -> list[VersionOut]:
+    """Every version of an article (drafts, published, rejected, imported), newest first."""
+    actor.require_staff()
+    rows = await repository.list_versions(
+        uow.session, status=None, author_id=None, limit=500, slug=slug, locale=locale
+    )
+    if not rows and await repository.get_article(uow.session, slug=slug, locale=locale or "en") is None:
+        raise NotFoundError(f"No article '{slug}'.")
+    return [VersionOut.model_validate(v) for v in rows]
+
+
+async def export_articles(uow: UnitOfWork, *, actor: Actor, locale: str | None = None) -> list[ArticleOut]:
+    actor.require_staff(Role.SUPERVISOR)
+    articles = await repository.list_articles(uow.session)
+    return [ArticleOut.model_validate(a) for a in articles if locale is None or a.locale == locale]
+
+
+async def import_articles(uow: UnitOfWork, *, actor: Actor, articles: list[ArticleIn]) -> ImportReport:
+    """Publish articles from a file: new ones are created, changed ones updated, each with a version in the
+    history ("imported"); identical ones are left alone. The caller rebuilds the retrieval indexes."""
+    reviewer = actor.require_staff(Role.SUPERVISOR)
+    keys = [(a.slug, a.locale) for a in articles]
+    repeated = sorted({f"{slug}/{locale}" for slug, locale in keys if keys.count((slug, locale)) > 1})
+    if repeated:
+        raise InvalidInputError(f"The import has the same article twice: {', '.join(repeated[:5])}.")
+    report = ImportReport(created=[], updated=[], unchanged=0)
+    now = uow.clock.now()
+    for data in articles:
+        current = await repository.get_article(uow.session, slug=data.slug, locale=data.locale)
+        if current is not None and (current.title, current.body, list(current.tags), list(current.intents)) == (
+            data.title, data.body, list(data.tags), list(data.intents),
+        ):  # fmt: skip
+            report.unchanged += 1
+            continue
+        (report.updated if current is not None else report.created).append(f"{data.slug}/{data.locale}")
+        await upsert_article(uow, data=data)
+        uow.session.add(
+            KbArticleVersion(
+                slug=data.slug, locale=data.locale, is_edit=current is not None, title=data.title, body=data.body,
+                tags=list(data.tags), intents=list(data.intents), status=PUBLISHED, author_id=reviewer,
+                note="imported", reviewer_id=reviewer, reviewed_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    await uow.session.flush()
+    return report

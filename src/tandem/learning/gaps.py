@@ -156,7 +156,7 @@ def find_gaps(
                     if found == label:
                         gap.previous_volume += 1
     for _, gap in gaps:
-        gap.trend = _trend(gap.volume, gap.previous_volume)
+        gap.trend = trend(gap.volume, gap.previous_volume)
     ranked = sorted((gap for _, gap in gaps), key=lambda gap: (-gap.volume, gap.name))
     return ranked[:limit]
 
@@ -203,9 +203,10 @@ def _cosine(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.asarray(left @ right.T)
 
 
-def _trend(now: int, before: int) -> str:
+def trend(now: int, before: int) -> str:
+    """new, rising (+25 % or more), falling (-20 % or more) or steady."""
     if before == 0:
-        return "new"
+        return "new" if now else "steady"
     if now >= before * 1.25:
         return "rising"
     if now <= before * 0.8:

@@ -27,7 +27,8 @@ from tandem.bot.training import demo_examples
 from tandem.conversation import service as conversation_service
 from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tandem.core.uow import UnitOfWork, UnitOfWorkFactory
-from tandem.learning import evaluation, feedback, gaps, repository
+from tandem.kb import service as kb_service
+from tandem.learning import evaluation, feedback, gaps, knowledge, repository, review
 from tandem.learning.models import ModelVersion, TrainingExample
 from tandem.learning.schemas import (
     Contributor,
@@ -448,6 +449,68 @@ async def knowledge_gaps(
         )
         for gap in found
     ]
+
+
+async def weekly_review(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    settings: Settings,
+    reason_labels: dict[str, str],
+    days: int = 7,
+    now: datetime | None = None,
+) -> review.WeeklyReview:
+    """Escalated conversations of the last ``days`` by reason, trigger and topic against the ``days``
+    before, the top ten improvement opportunities, and what the product team should hear."""
+    actor.require_staff(Role.SUPERVISOR)
+    if not 1 <= days <= 90:
+        raise InvalidInputError("The window is 1 to 90 days.")
+    end = now or uow.clock.now()
+    start = end - timedelta(days=days)
+    items: list[review.Escalated] = []
+    for since, until, previous in ((start - timedelta(days=days), start, True), (start, end, False)):
+        for found in await conversation_service.escalations_between(uow, since=since, until=until):
+            code = next(
+                (
+                    t.removeprefix(review.REASON_PREFIX)
+                    for t in found.tags
+                    if t.startswith(review.REASON_PREFIX)
+                ),
+                None,
+            )
+            items.append(review.Escalated(found.question, found.trigger, code, previous, found.csat))
+    topics = await knowledge_gaps(uow, actor=actor, settings=settings, days=days, now=end)
+    held = await repository.list_examples(uow.session, kind=None, review="held", after_id=0, limit=10_000)
+    return review.build(
+        items,
+        [
+            review.TopicLike(
+                t.name, t.volume, t.previous_volume, t.trend, t.escalated, t.proposal, t.examples
+            )
+            for t in topics
+        ],
+        start=start,
+        end=end,
+        reason_labels=reason_labels,
+        held_corrections=len(held),
+    )
+
+
+async def article_health(
+    uow: UnitOfWork, *, actor: Actor, days: int = 30, now: datetime | None = None
+) -> list[knowledge.ArticleHealth]:
+    """Per article: how often the bot answered with it in the last ``days``, how many of those
+    conversations ended without a person, agents' "bot failed here" on it, and flags (stale, low success,
+    flagged wrong, a language variant left behind, unused)."""
+    actor.require_staff(Role.SUPERVISOR)
+    if not 1 <= days <= 365:
+        raise InvalidInputError("The window is 1 to 365 days.")
+    end = now or uow.clock.now()
+    start = end - timedelta(days=days)
+    articles = await kb_service.list_published_articles(uow)
+    answers = await conversation_service.article_answers(uow, since=start, until=end)
+    flagged = await conversation_service.flagged_articles(uow, since=start, until=end)
+    return knowledge.health(articles, answers, flagged, now=end)  # type: ignore[arg-type]
 
 
 # --- retraining as a job, and recognition ------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""Knowledge base: find articles, propose a new one or an edit from a conversation, review drafts."""
+"""Knowledge base: find articles, propose a new one or an edit from a conversation, review drafts, each
+article's history and health (use, success, flags), import and export."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, status
 
 from tandem.conversation import service as conversation_service
 from tandem.core.ids import ConversationId
 from tandem.core.text import MAX_ID
 from tandem.kb import service
-from tandem.kb.schemas import ArticleOut, DraftIn, ReviewIn, VersionOut
+from tandem.kb.schemas import ArticleIn, ArticleOut, DraftIn, ImportReport, ReviewIn, VersionOut
 from tandem.learning import service as learning_service
+from tandem.learning.knowledge import ArticleHealth
 from tandem.learning.schemas import GapOut
 from tandem.web.deps import ContainerDep, StaffActor
 from tandem.web.errors import ERROR_RESPONSES
@@ -95,3 +97,54 @@ async def reject(
 ) -> VersionOut:
     async with container.uow() as uow:
         return await service.reject(uow, actor=actor, version_id=version_id, data=data or ReviewIn())
+
+
+@router.get("/articles/{slug}/history", response_model=list[VersionOut])
+async def article_history(
+    slug: Annotated[str, Path(max_length=120)],
+    container: ContainerDep,
+    actor: StaffActor,
+    locale: Annotated[str | None, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] = None,
+) -> list[VersionOut]:
+    """Every version of the article (drafts, published, rejected, imported), newest first."""
+    async with container.uow(write=False) as uow:
+        return await service.article_history(uow, actor=actor, slug=slug, locale=locale)
+
+
+@router.get("/health", response_model=list[ArticleHealth])
+async def article_health(
+    container: ContainerDep,
+    actor: StaffActor,
+    days: Annotated[int, Query(ge=1, le=365, description="Use and success over these last days")] = 30,
+) -> list[ArticleHealth]:
+    """Supervisors: per article, how often the bot answered with it, how many of those conversations
+    ended without a person, agents' "bot failed here" on it, and flags; flagged articles first."""
+    async with container.uow(write=False) as uow:
+        return await learning_service.article_health(uow, actor=actor, days=days)
+
+
+@router.get("/export", response_model=list[ArticleIn])
+async def export_articles(
+    container: ContainerDep,
+    actor: StaffActor,
+    locale: Annotated[str | None, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] = None,
+) -> list[ArticleIn]:
+    """Supervisors: the published articles as JSON, the shape POST /kb/import takes back."""
+    async with container.uow(write=False) as uow:
+        articles = await service.export_articles(uow, actor=actor, locale=locale)
+    return [ArticleIn.model_validate(a.model_dump()) for a in articles]
+
+
+@router.post("/import", response_model=ImportReport)
+async def import_articles(
+    container: ContainerDep,
+    actor: StaffActor,
+    articles: Annotated[list[ArticleIn], Body(max_length=2000)],
+) -> ImportReport:
+    """Supervisors: publish these articles (new ones created, changed ones updated with a version in their
+    history, identical ones left alone); the bot and assist search them at once."""
+    async with container.uow() as uow:
+        report = await service.import_articles(uow, actor=actor, articles=articles)
+    if report.created or report.updated:
+        await container.knowledge_changed()
+    return report

@@ -5,13 +5,13 @@ corrections taught the bot."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, status
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from tandem.accounts.actors import Role
-from tandem.learning import service
+from tandem.learning import review, service
 from tandem.learning.schemas import (
     Contributor,
     ExampleOut,
@@ -141,3 +141,30 @@ async def regression_cases(container: ContainerDep, actor: StaffActor) -> Respon
         cases = await service.regression_cases(uow, actor=actor)
     body = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
     return Response(body, media_type="application/x-ndjson")
+
+
+@router.get(
+    "/review",
+    response_model=review.WeeklyReview,
+    responses={200: {"content": {"text/markdown": {}}, "description": "with format=markdown"}},
+)
+async def weekly_review(
+    container: ContainerDep,
+    actor: StaffActor,
+    days: Annotated[
+        int, Query(ge=1, le=90, description="The window; trends compare with the one before")
+    ] = 7,
+    format: Annotated[
+        Literal["json", "markdown"], Query(description="markdown: a document to share")
+    ] = "json",
+) -> Any:
+    """Supervisors: the weekly review of escalated conversations (by reason, trigger and topic, with
+    trends), the top 10 improvement opportunities and the product team's section."""
+    labels = {reason.code: reason.label for reason in container.routing.escalation_reasons}
+    async with container.uow(write=False) as uow:
+        found = await service.weekly_review(
+            uow, actor=actor, settings=container.settings, reason_labels=labels, days=days
+        )
+    if format == "markdown":
+        return PlainTextResponse(review.to_markdown(found), media_type="text/markdown; charset=utf-8")
+    return found

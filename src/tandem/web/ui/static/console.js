@@ -226,9 +226,14 @@
     var body = el("textarea", { "aria-label": "Article text", placeholder: "What should customers and the bot know?", required: "", minlength: "20" });
     var intents = el("input", { "aria-label": "Intents", placeholder: "intents it answers, comma-separated (optional)" });
     var note = el("input", { "aria-label": "Note for the reviewer", placeholder: "note for the reviewer (optional)", maxlength: "500" });
+    // the language variant: editing an article in a language it lacks proposes that variant (same slug)
+    var language = el("select", { "aria-label": "Language" });
+    ["en", "es", "fr", "de"].forEach(function (code) { language.appendChild(el("option", { value: code }, code)); });
+    language.value = ["en", "es", "fr", "de"].indexOf(state.locale) >= 0 ? state.locale : "en";
+    var variantExists = true;
     var save = el("button", { type: "submit", class: "primary" }, "Save draft for review");
     var cancel = el("button", { type: "button" }, "Cancel");
-    [which, title, body, intents, note].forEach(function (field) { form.appendChild(field); });
+    [which, language, title, body, intents, note].forEach(function (field) { form.appendChild(field); });
     var row = el("div", { class: "row" }); row.appendChild(save); row.appendChild(cancel); form.appendChild(row);
     articleForm.appendChild(el("h2", {}, "Knowledge article from this conversation"));
     articleForm.appendChild(form);
@@ -238,19 +243,29 @@
     body.value = replies.length ? replies[replies.length - 1] : "";
     var intent = state.packet && state.packet.summary && state.packet.summary.intent && state.packet.summary.intent.intent;
     if (intent) intents.value = intent;
-    which.addEventListener("change", function () {
+    function loadVariant() {
       if (!which.value) return;
-      var parts = which.value.split("|");
-      api("GET", "/api/v1/kb/articles/" + encodeURIComponent(parts[0]) + "?locale=" + encodeURIComponent(parts[1])).then(function (a) {
+      var slug = which.value.split("|")[0];
+      api("GET", "/api/v1/kb/articles/" + encodeURIComponent(slug) + "?locale=" + encodeURIComponent(language.value)).then(function (a) {
+        variantExists = true;
         title.value = a.title; body.value = a.body; intents.value = a.intents.join(", ");
-      }).catch(function (e) { flash(e.message); });
+      }).catch(function () {
+        variantExists = false;  // keep the text to translate; saving proposes the new language version
+        flash("No " + language.value + " version yet: saving proposes one.");
+      });
+    }
+    which.addEventListener("change", function () {
+      if (which.value) language.value = which.value.split("|")[1];
+      loadVariant();
     });
+    language.addEventListener("change", loadVariant);
     cancel.addEventListener("click", function () { articleForm.hidden = true; });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var parts = which.value ? which.value.split("|") : null;
+      var slug = which.value ? which.value.split("|")[0] : null;
       api("POST", "/api/v1/kb/drafts", {
-        edit_of: parts ? parts[0] : null, locale: parts ? parts[1] : state.locale, title: title.value.trim(), body: body.value.trim(),
+        edit_of: slug && variantExists ? slug : null, slug: slug && !variantExists ? slug : null,
+        locale: language.value, title: title.value.trim(), body: body.value.trim(),
         intents: intents.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean),
         conversation_id: cid, note: note.value.trim() || null
       }).then(function (draft) {

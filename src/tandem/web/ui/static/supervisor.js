@@ -144,6 +144,12 @@
     var feedback = el("div");
     learning.appendChild(feedback);
     loadFeedback(feedback);
+    var articles = el("div");
+    learning.appendChild(articles);
+    loadArticles(articles);
+    var weekly = el("div", { "aria-label": "Weekly review" });
+    weekly.appendChild(button("Weekly review", function () { return loadReview(weekly); }));
+    learning.appendChild(weekly);
     var models = el("div");
     learning.appendChild(models);
     Promise.all([api("GET", "/api/v1/learning/models?limit=10"), api("GET", "/api/v1/learning/status"), api("GET", "/api/v1/learning/leaderboard")])
@@ -190,6 +196,42 @@
             return [x.text, x.label, x.conversation_id ? "#" + x.conversation_id : "", x.created_at.slice(0, 16).replace("T", " "), decide(x, "approve"), decide(x, "reject")];
           })));
       }).catch(function (e) { box.textContent = e.message; });
+  }
+  function loadArticles(box) {
+    // how each article does: answers, success without a person, and what to look at
+    api("GET", "/api/v1/kb/health?days=30").then(function (rows) {
+      box.textContent = "";
+      var head = el("div", { class: "row" });
+      head.appendChild(el("h2", {}, "Knowledge articles (last 30 days)"));
+      head.appendChild(el("a", { href: "/api/v1/kb/export", download: "articles.json" }, "Export as JSON"));
+      box.appendChild(head);
+      box.appendChild(table("Knowledge articles", ["Article", "Languages", "Answers", "Without a person", "Updated", "To look at"], rows.map(function (r) {
+        return [r.title + " (" + r.slug + ")", r.locales.join(", "), String(r.uses),
+          r.success_rate === null ? "–" : Math.round(100 * r.success_rate) + " %", r.updated_at ? r.updated_at.slice(0, 10) : "", r.notes.join("; ")];
+      })));
+    }).catch(function (e) { box.textContent = e.message; });
+  }
+  function loadReview(box) {
+    // on demand: it groups a week of escalations and finds the week's topics
+    box.textContent = "Preparing the weekly review…";
+    return api("GET", "/api/v1/learning/review?days=7").then(function (r) {
+      box.textContent = "";
+      var head = el("div", { class: "row" });
+      head.appendChild(el("h2", {}, "Weekly review: " + r.start.slice(0, 10) + " to " + r.end.slice(0, 10)));
+      head.appendChild(el("a", { href: "/api/v1/learning/review?days=7&format=markdown", download: "weekly-review.md" }, "Download as Markdown"));
+      box.appendChild(head);
+      box.appendChild(el("p", {}, r.escalated + " conversations went to a person (" + r.trend + "; " + r.previous_escalated +
+        " the week before); " + r.untagged + " without a reason tagged."));
+      box.appendChild(table("Top opportunities", ["#", "Opportunity", "What to do", "Volume", "Trend"], r.opportunities.map(function (o, i) {
+        return [String(i + 1), o.title, o.action, String(o.volume), o.trend];
+      })));
+      box.appendChild(table("Escalations by reason", ["Reason", "This week", "Week before", "Trend", "Example"], r.by_reason.map(function (g) {
+        return [g.label, String(g.volume), String(g.previous), g.trend, g.examples[0] || ""];
+      })));
+      box.appendChild(table("Product feedback", ["What", "This week", "Trend", "Examples"], r.product.map(function (g) {
+        return [g.label, String(g.volume), g.trend, g.examples.join(" · ")];
+      })));
+    }).catch(function (e) { box.textContent = e.message; });
   }
   function pollRun(line) {
     api("GET", "/api/v1/learning/status").then(function (run) {
