@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,8 +36,9 @@ from tandem.core.broker import Broker, InMemoryBroker
 from tandem.core.cache import TTLCache
 from tandem.core.clock import Clock, SystemClock
 from tandem.core.db import Database
+from tandem.core.errors import ConfigurationError
 from tandem.core.events import InProcessEventBus
-from tandem.core.jobs import InProcessJobQueue, JobRegistry
+from tandem.core.jobs import InProcessJobQueue, JobQueue, JobRegistry
 from tandem.core.observability import configure_logging
 from tandem.core.outbox import OutboxRelay
 from tandem.core.uow import UnitOfWorkFactory
@@ -67,6 +68,7 @@ DEMO_STAFF = (
 )
 
 KNOWLEDGE_CHANNEL = "knowledge"  # "articles were published": every instance rebuilds its indexes
+LEARNING_CHANNEL = "learning"  # a retraining's status, from the instance that runs it
 
 
 @dataclass
@@ -77,7 +79,7 @@ class Container:
     bus: InProcessEventBus
     broker: Broker
     jobs: JobRegistry
-    queue: InProcessJobQueue
+    queue: JobQueue
     relay: OutboxRelay
     uow: UnitOfWorkFactory
     crm: DemoStoreConnector
@@ -94,7 +96,7 @@ class Container:
     _retraining: asyncio.Task[None] | None = None
     bot_built: bool = False
     _ticker: asyncio.Task[None] | None = None
-    _knowledge_listener: asyncio.Task[None] | None = None
+    _listeners: list[asyncio.Task[None]] = field(default_factory=list)
     _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # token -> Actor; staff entries expire fast so a revocation elsewhere takes effect within seconds
@@ -132,7 +134,12 @@ class Container:
             await self.relay.sweep()
             self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
             self._ticker = asyncio.create_task(self._tick_routing(), name="routing-ticker")
-            self._knowledge_listener = asyncio.create_task(self._listen_for_knowledge(), name="knowledge")
+            self._listeners = [
+                asyncio.create_task(self._listen(KNOWLEDGE_CHANNEL, self._knowledge_from), name="knowledge"),
+                asyncio.create_task(
+                    self._listen(LEARNING_CHANNEL, self._learning_status_from), name="learning"
+                ),
+            ]
         self.started = True
 
     async def route(self) -> DispatchReport:
@@ -182,6 +189,12 @@ class Container:
         def progress(stage: str, done: int, total: int) -> None:  # called from the training thread
             status.stage, status.done, status.total = stage, done, total
 
+        async def report() -> None:  # other instances show this run's progress too
+            while True:
+                await self._share_learning_status(status)
+                await asyncio.sleep(1.0)
+
+        reporter = asyncio.create_task(report(), name="learning-status")
         try:
             result = await learning_service.run(
                 self.uow, settings=self.settings, trigger=trigger, progress=progress
@@ -197,6 +210,9 @@ class Container:
             status.state, status.error = "failed", getattr(exc, "detail", None) or type(exc).__name__
         finally:
             status.finished_at = self.clock.now().isoformat()
+            reporter.cancel()
+            with contextlib.suppress(Exception):  # a broker that is down: this instance still knows
+                await asyncio.shield(self._share_learning_status(status))
 
     async def abandon_vanished(self) -> int:
         """Waiting customers who closed the chat long enough ago leave the queue, each in its own
@@ -270,25 +286,39 @@ class Container:
             if refresh is not None:
                 await asyncio.to_thread(refresh, articles)
 
-    async def _listen_for_knowledge(self) -> None:
-        subscription = await self.broker.subscribe(KNOWLEDGE_CHANNEL)
+    async def _listen(self, channel: str, handle: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Messages other instances publish on ``channel`` (with Redis; in-process, only this one's)."""
+        subscription = await self.broker.subscribe(channel)
         try:
             async for message in subscription:
                 if message.get("origin") != self.instance_id:
                     try:
-                        await self.refresh_knowledge()
-                    except Exception as exc:  # the next publish rebuilds again
-                        log.warning("knowledge_refresh_failed", error=type(exc).__name__)
+                        await handle(message)
+                    except Exception as exc:  # the next message tries again
+                        log.warning("broker_message_failed", channel=channel, error=type(exc).__name__)
         finally:
             await subscription.close()
 
+    async def _knowledge_from(self, message: dict[str, Any]) -> None:
+        await self.refresh_knowledge()
+
+    async def _learning_status_from(self, message: dict[str, Any]) -> None:
+        """Another instance runs the retraining (the job queue gave it the job): show its progress here."""
+        self.learning_status = RunStatus.model_validate(message["status"])
+
+    async def _share_learning_status(self, status: RunStatus) -> None:
+        await self.broker.publish(
+            LEARNING_CHANNEL, {"origin": self.instance_id, "status": status.model_dump()}
+        )
+
     async def stop(self) -> None:
-        for task in (self._ticker, self._knowledge_listener, self._retraining):
+        for task in (self._ticker, *self._listeners, self._retraining):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._ticker = self._knowledge_listener = self._retraining = None
+        self._ticker = self._retraining = None
+        self._listeners = []
         close = getattr(self.responder, "aclose", None)
         if close is not None:
             await close()  # an LLM responder's HTTP connections
@@ -316,7 +346,7 @@ def build_container(
     bus = InProcessEventBus()
     broker = broker or _build_broker(settings)
     registry = JobRegistry()
-    queue = InProcessJobQueue(registry, workers=settings.job_workers)
+    queue = _build_queue(settings, registry)
     relay = OutboxRelay(database, queue, clock)
     queue.on_success = relay.acknowledge
     queue.on_dead = relay.bury
@@ -409,3 +439,16 @@ async def seed_demo(container: Container) -> None:
                 await kb_service.upsert_article(uow, data=ArticleIn.model_validate(article))
     if not report.skipped:
         log.info("demo_seeded", accounts=report.accounts, orders=report.orders)
+
+
+def _build_queue(settings: Settings, registry: JobRegistry) -> JobQueue:
+    """SAQ in Redis when Redis is configured (every instance works one queue), else in-process."""
+    if settings.job_queue == "saq" or (settings.job_queue == "auto" and settings.redis_url):
+        if not settings.redis_url:
+            raise ConfigurationError("TANDEM_JOB_QUEUE=saq needs TANDEM_REDIS_URL.")
+        from tandem.core.saq_queue import SaqJobQueue
+
+        return SaqJobQueue(
+            registry, settings.redis_url, workers=settings.job_workers, name=settings.job_queue_name
+        )
+    return InProcessJobQueue(registry, workers=settings.job_workers)

@@ -37,7 +37,16 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC secret for verified customer identities from the widget (optional).",
     )
-    job_workers: int = Field(default=2, ge=0, le=64, description="In-process job workers (0: none).")
+    job_workers: int = Field(default=2, ge=0, le=64, description="Job workers in this process (0: none).")
+    job_queue: Literal["auto", "inprocess", "saq"] = Field(
+        default="auto", description="auto: SAQ in Redis when TANDEM_REDIS_URL is set, else in-process."
+    )
+    job_queue_name: str = Field(
+        default="tandem-jobs",
+        min_length=1,
+        max_length=100,
+        description="The SAQ queue in Redis (per deployment).",
+    )
     outbox_sweep_seconds: float = Field(default=5.0, gt=0)
     widget_origins: list[str] = Field(
         default_factory=lambda: ["*"],

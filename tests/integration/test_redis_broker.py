@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conftest import REDIS_URL, LiveServer, make_settings, service_missing
 from helpers import bearer, staff_token, start_conversation
 from tandem.bootstrap import Container, build_container
 from tandem.core.redis_broker import RedisBroker
+from tandem.core.saq_queue import SaqJobQueue
 
 pytestmark = pytest.mark.integration
 
@@ -88,12 +90,16 @@ async def test_unsubscribed_channels_receive_nothing(redis_url: str) -> None:
 async def test_two_instances_share_live_events_through_redis(
     redis_url: str, demo_database_url: str, tmp_path: Path
 ) -> None:
-    """A message posted to instance 1 reaches a socket held by instance 2; no sticky sessions needed."""
+    """A message posted to instance 1 reaches a socket held by instance 2; no sticky sessions needed. Both
+    work one SAQ job queue in Redis: the bot's turns run on whichever is free."""
+    queue_name = f"tandem-test-{uuid.uuid4().hex[:8]}"
     instances: list[Container] = []
     servers: list[LiveServer] = []
     try:
         for index in range(2):
-            settings = make_settings(demo_database_url, tmp_path / str(index), redis_url=redis_url)
+            settings = make_settings(
+                demo_database_url, tmp_path / str(index), redis_url=redis_url, job_queue_name=queue_name
+            )
             container = build_container(settings)
             await container.start(migrate_schema=False, seed=False)
             instances.append(container)
@@ -122,6 +128,7 @@ async def test_two_instances_share_live_events_through_redis(
                             bodies.append(frame["message"]["body"])
         assert bodies == [f"m{i}" for i in range(20)]
         assert instances[1].broker.__class__ is RedisBroker
+        assert all(isinstance(c.queue, SaqJobQueue) for c in instances)
     finally:
         for server in servers:
             await server.stop()

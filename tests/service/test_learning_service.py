@@ -3,6 +3,7 @@ consent respected; the registry and rollback."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from tandem.accounts.actors import Actor, Role
 from tandem.bootstrap import Container, build_container
 from tandem.conversation import service as conversation_service
 from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate, TagsUpdate
+from tandem.core.broker import InMemoryBroker
 from tandem.core.errors import NotFoundError
 from tandem.core.ids import ConversationId, StaffId
 from tandem.customers.schemas import IdentityClaims
 from tandem.learning import repository as learning_repository
 from tandem.learning import service as learning
+from tandem.learning.schemas import RunStatus
 
 ALEX = Actor.staff(StaffId(3), Role.AGENT, "Alex Rivera")
 ADMIN = Actor.staff(StaffId(1), Role.ADMIN, "Ada Admin")
@@ -97,3 +100,27 @@ async def test_feedback_that_teaches_nothing_does_not_hold_up_collection(desk: C
             e.id for e in await conversation_service.list_events(uow, actor=ALEX, conversation_id=cid)
         )
     assert position == newest
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_retraining_on_another_instance_shows_its_progress_here(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The job queue may give the retraining to another server: its status reaches every instance."""
+    broker = InMemoryBroker()  # one broker for both, as Redis would be
+    here, there = (
+        build_container(make_settings(database_url, tmp_path / name, routing_tick_seconds=60), broker=broker)
+        for name in ("here", "there")
+    )
+    for instance in (here, there):
+        await instance.start(migrate_schema=False, seed=False, bot=False)
+    try:
+        status = RunStatus(state="running", stage="fit", done=2, total=5, started_at="2026-11-27T10:00:00")
+        await there._share_learning_status(status)
+        async with asyncio.timeout(5):
+            while here.learning_status.state != "running":  # noqa: ASYNC110 - set by the listener task
+                await asyncio.sleep(0.01)
+        assert here.learning_status == status and there.learning_status.state == "idle"  # its own: ignored
+    finally:
+        await here.stop()
+        await there.stop()

@@ -47,3 +47,15 @@ def test_off_topic_questions_match_weakly(hybrid: HybridRetriever) -> None:
 def test_empty_queries_and_unknown_locales(lexical: HybridRetriever) -> None:
     assert lexical.search("   ", locale="en") == []
     assert lexical.search("shipping cost", locale="it")[0].article.locale == "en"
+
+
+def test_articles_without_a_searchable_word_are_indexed_and_never_found() -> None:
+    """Found by fuzzing the import: a language whose only article is symbols made every BM25 score NaN."""
+    from tandem.kb.schemas import ArticleOut
+
+    wordless = ArticleOut(
+        id=1, slug="x", locale="it", title="?!", body="... --", tags=[], intents=[], status="published"
+    )
+    retriever = HybridRetriever(None)
+    retriever.rebuild([wordless])
+    assert retriever.size == 1 and retriever.search("spedizione gratuita", locale="it") == []

@@ -52,6 +52,12 @@ class JobRegistry:
 
 
 class JobQueue(Protocol):
+    """Where committed jobs go: ``InProcessJobQueue`` (embedded default) or ``core.saq_queue.SaqJobQueue``
+    (Redis). ``on_success`` acknowledges a finished job, ``on_dead`` records one out of attempts."""
+
+    on_success: JobCallback | None
+    on_dead: Callable[[Job, str], Awaitable[None]] | None
+
     async def submit(self, job: Job) -> None: ...
 
     def depth(self) -> int: ...
@@ -63,6 +69,10 @@ class JobQueue(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self, *, grace_seconds: float = 5.0) -> None: ...
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the jobs submitted here have finished (tests and the CLI)."""
+        ...
 
 
 class InProcessJobQueue:

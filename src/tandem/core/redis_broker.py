@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, cast
 
 import structlog
 from redis import asyncio as aioredis
@@ -104,7 +105,9 @@ class RedisBroker:
 
     async def ping(self) -> bool:
         try:
-            return bool(await self.redis.ping())
+            return bool(
+                await cast("Awaitable[bool]", self.redis.ping())
+            )  # redis-py types sync and async alike
         except (RedisError, OSError):
             return False
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
@@ -336,7 +337,12 @@ async def _register(
             promoted_at=now if status == "champion" else None,
         )
     )
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # another run (the CLI, another server) registered this number first
+        raise ConflictError(
+            "Another retraining registered a model at the same moment; nothing was changed. Run it again."
+        ) from exc
     return version
 
 

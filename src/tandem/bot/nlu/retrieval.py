@@ -47,6 +47,9 @@ class Retriever(Protocol):
         ...
 
 
+NO_WORDS = "\x00no-words"
+
+
 class _LocaleIndex:
     def __init__(self, locale: str, articles: list[ArticleOut], encoder: Encoder | None) -> None:
         self.locale = locale
@@ -55,7 +58,10 @@ class _LocaleIndex:
         self.stopwords = _STOPWORDS.get(locale, "en")
         documents = [f"{a.title} {a.title} {' '.join(a.tags)} {a.body}" for a in articles]
         self.bm25 = bm25s.BM25()
-        self.bm25.index(self._tokens(documents), show_progress=False)
+        # An article with no searchable word (symbols, stopwords only) still needs a token: with none in a
+        # whole language BM25's average length is 0 and every score NaN. No query yields this token.
+        tokens = [words or [NO_WORDS] for words in self._tokens(documents)]
+        self.bm25.index(tokens, show_progress=False)
         self.vocabulary = set(self.bm25.vocab_dict)
         self.dense = encoder.encode([f"{a.title}. {a.body[:400]}" for a in articles]) if encoder else None
 
