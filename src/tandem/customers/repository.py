@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,17 +15,21 @@ async def get_customer(session: AsyncSession, customer_id: int) -> Customer | No
 
 
 async def display_names(session: AsyncSession, customer_ids: list[int]) -> dict[int, str | None]:
-    if not customer_ids:
-        return {}
-    statement = select(Customer.id, Customer.display_name).where(Customer.id.in_(customer_ids))
-    return {row.id: row.display_name for row in (await session.execute(statement)).all()}
+    return await _column_by_id(session, Customer.display_name, customer_ids)
 
 
 async def training_consents(session: AsyncSession, customer_ids: list[int]) -> dict[int, bool | None]:
-    if not customer_ids:
-        return {}
-    statement = select(Customer.id, Customer.training_consent).where(Customer.id.in_(customer_ids))
-    return {row.id: row.training_consent for row in (await session.execute(statement)).all()}
+    return await _column_by_id(session, Customer.training_consent, customer_ids)
+
+
+async def _column_by_id(session: AsyncSession, column: Any, customer_ids: list[int]) -> dict[int, Any]:
+    """customer id → one column, in chunks (databases cap the parameters of one statement)."""
+    found: dict[int, Any] = {}
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), 1000):
+        statement = select(Customer.id, column).where(Customer.id.in_(ids[start : start + 1000]))
+        found.update({int(row[0]): row[1] for row in (await session.execute(statement)).all()})
+    return found
 
 
 async def get_by_widget_token(session: AsyncSession, token_hash: str) -> Customer | None:

@@ -55,10 +55,13 @@
     span.appendChild(join(cid)); span.appendChild(document.createTextNode(" ")); span.appendChild(takeOver(cid));
     return span;
   }
+  function timerRisk(timer) {
+    return timer.kind.replace("_", " ") + (timer.seconds_left < 0 ? " " + seconds(timer.seconds_left) : " due in " + seconds(timer.seconds_left));
+  }
   function risks(item, timer) {
     // why a supervisor should look now: an SLA timer about to run out, an angry or rising customer, a long wait
     var found = [];
-    if (timer && timer.seconds_left < 60) found.push(timer.kind.replace("_", " ") + (timer.seconds_left < 0 ? " " + seconds(timer.seconds_left) : " due in " + seconds(timer.seconds_left)));
+    if (timer && timer.seconds_left < 60) found.push(timerRisk(timer));
     if (item.mood.label === "angry") found.push("angry");
     if (item.mood.direction === "rising" && item.mood.label !== "calm") found.push("frustration rising");
     if (item.waiting_seconds !== null && item.waiting_seconds > 120) found.push("waiting " + seconds(item.waiting_seconds));
@@ -98,7 +101,7 @@
           var t = timerOf[cid];
           if (listed[cid] || t.seconds_left >= 60) return;
           atRisk.push({ item: { conversation_id: Number(cid), customer_name: null, mood: { label: "–" }, assignee_id: t.assignee_id },
-            risks: [t.kind.replace("_", " ") + (t.seconds_left < 0 ? " " + seconds(t.seconds_left) : " due in " + seconds(t.seconds_left))] });
+            risks: [timerRisk(t)] });
         });
         body.appendChild(table("At risk", ["Conversation", "Why", "Mood", "With", ""], atRisk.map(function (x) {
           return ["#" + x.item.conversation_id + " " + (x.item.customer_name || "Visitor"), x.risks.join("; "), x.item.mood.label,
@@ -205,10 +208,14 @@
       head.appendChild(el("h2", {}, "Knowledge articles (last 30 days)"));
       head.appendChild(el("a", { href: "/api/v1/kb/export", download: "articles.json" }, "Export as JSON"));
       box.appendChild(head);
-      box.appendChild(table("Knowledge articles", ["Article", "Languages", "Answers", "Without a person", "Updated", "To look at"], rows.map(function (r) {
+      // articles the bot used or that need a look; the merely unused ones are counted, not listed
+      var shown = rows.filter(function (r) { return r.uses > 0 || r.flags.some(function (f) { return f !== "unused"; }); });
+      box.appendChild(table("Knowledge articles", ["Article", "Languages", "Answers", "Without a person", "Updated", "To look at"], shown.map(function (r) {
         return [r.title + " (" + r.slug + ")", r.locales.join(", "), String(r.uses),
           r.success_rate === null ? "–" : Math.round(100 * r.success_rate) + " %", r.updated_at ? r.updated_at.slice(0, 10) : "", r.notes.join("; ")];
       })));
+      var idle = rows.length - shown.length;
+      if (idle) box.appendChild(el("p", {}, idle + " other articles were not used by the bot in the last 30 days."));
     }).catch(function (e) { box.textContent = e.message; });
   }
   function loadReview(box) {
