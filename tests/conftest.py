@@ -114,6 +114,21 @@ def _postgres(*, demo: bool) -> Iterator[PostgresTestDatabase]:
     database.drop()
 
 
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The test Redis (``TANDEM_TEST_REDIS_URL``), checked reachable first."""
+    from tandem.core.redis_broker import RedisBroker
+
+    broker = RedisBroker(REDIS_URL)
+    try:
+        reachable = await broker.ping()
+    finally:
+        await broker.close()
+    if not reachable:
+        service_missing("Redis", ConnectionError(REDIS_URL))
+    yield REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrating takes a moment; do it once and copy the file for every test."""

@@ -1,4 +1,4 @@
-"""Small helpers shared by the API and realtime tests."""
+"""Small helpers shared by the API, realtime and service tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import asyncio
 from typing import Any
 
 import httpx
+
+from tandem.accounts.actors import Actor
+from tandem.conversation import service as conversation_service
+from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate
+from tandem.core.ids import ConversationId
+from tandem.customers.schemas import IdentityClaims
 
 DEMO_PASSWORD = "tandem-demo"
 
@@ -46,3 +52,32 @@ async def eventually(fetch: Any, *, seconds: float = 10.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("timed out waiting for the workers")
         await asyncio.sleep(0.05)
+
+
+async def agent_corrects(
+    container: Any, text: str, label: str, *, agent: Actor, email: str, name: str = "Maya"
+) -> tuple[int, int]:
+    """A customer writes, the bot gets it wrong, an agent marks "bot failed here" with the right intent.
+    Returns the conversation's and the customer's ids."""
+    async with container.uow() as uow:
+        started = await conversation_service.start_conversation(
+            uow,
+            actor=agent,
+            data=ConversationCreate(
+                locale="en",
+                customer=IdentityClaims(email=email, name=name),
+                first_message=MessageCreate(body=text),
+            ),
+        )
+        cid = ConversationId(started.conversation.id)
+        posted = await conversation_service.post_message(
+            uow, actor=Actor.bot(), conversation_id=cid, data=MessageCreate(body="Sorry, I did not get that.")
+        )
+        await conversation_service.flag_bot_reply(
+            uow,
+            actor=agent,
+            conversation_id=cid,
+            seq=posted.message.seq,
+            data=BotFailureIn(correct_intent=label),
+        )
+    return cid, started.conversation.customer_id

@@ -4,7 +4,10 @@ throttle window; and unknown frames are answered with the list of known ones."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,6 +35,27 @@ async def _human_owned_conversation(client: httpx.AsyncClient) -> tuple[int, str
     return cid, token, agent
 
 
+@dataclass
+class Chat:
+    cid: int
+    agent: str  # the agent's token
+    customer: Any  # the customer's socket
+    staff: Any  # the agent's socket
+
+
+@contextlib.asynccontextmanager
+async def _chat(live_server: LiveServer, client: httpx.AsyncClient) -> AsyncIterator[Chat]:
+    """The customer and the agent holding the conversation, both connected and caught up."""
+    cid, token, agent = await _human_owned_conversation(client)
+    async with (
+        websockets.connect(live_server.live_url(cid, token)) as customer,
+        websockets.connect(live_server.live_url(cid, agent)) as staff,
+    ):
+        await _ready(customer)
+        await _ready(staff)
+        yield Chat(cid, agent, customer, staff)
+
+
 async def _next(ws: Any, kind: str, *, timeout: float = 5.0) -> dict[str, Any]:
     """The next frame of this type (the hello and replayed messages come first)."""
     async with asyncio.timeout(timeout):
@@ -57,13 +81,8 @@ async def test_the_customer_sees_the_agent_typing_and_the_agent_does_not_see_its
     live_server: LiveServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
-        cid, token, agent = await _human_owned_conversation(client)
-        async with (
-            websockets.connect(live_server.live_url(cid, token)) as customer,
-            websockets.connect(live_server.live_url(cid, agent)) as staff,
-        ):
-            await _ready(customer)
-            await _ready(staff)
+        async with _chat(live_server, client) as chat:
+            customer, staff = chat.customer, chat.staff
             await staff.send(json.dumps({"type": "typing"}))
             frame = await _next(customer, "typing")
             assert frame == {"type": "typing", "author_kind": "agent", "name": AGENT_NAME}
@@ -74,13 +93,8 @@ async def test_the_agent_sees_the_customer_typing_and_the_customer_does_not_see_
     live_server: LiveServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
-        cid, token, agent = await _human_owned_conversation(client)
-        async with (
-            websockets.connect(live_server.live_url(cid, token)) as customer,
-            websockets.connect(live_server.live_url(cid, agent)) as staff,
-        ):
-            await _ready(customer)
-            await _ready(staff)
+        async with _chat(live_server, client) as chat:
+            customer, staff = chat.customer, chat.staff
             await customer.send(json.dumps({"type": "typing"}))
             frame = await _next(staff, "typing")
             assert frame["author_kind"] == "customer"
@@ -90,13 +104,8 @@ async def test_the_agent_sees_the_customer_typing_and_the_customer_does_not_see_
 
 async def test_typing_is_forwarded_at_most_once_per_throttle_window(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
-        cid, token, agent = await _human_owned_conversation(client)
-        async with (
-            websockets.connect(live_server.live_url(cid, token)) as customer,
-            websockets.connect(live_server.live_url(cid, agent)) as staff,
-        ):
-            await _ready(customer)
-            await _ready(staff)
+        async with _chat(live_server, client) as chat:
+            customer, staff = chat.customer, chat.staff
             for _ in range(3):  # a burst of keystrokes
                 await staff.send(json.dumps({"type": "typing"}))
             await _next(customer, "typing")
@@ -109,17 +118,12 @@ async def test_typing_is_forwarded_at_most_once_per_throttle_window(live_server:
 
 async def test_typing_leaves_no_trace_in_the_transcript(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.http) as client:
-        cid, token, agent = await _human_owned_conversation(client)
-        before = (await client.get(f"/api/v1/conversations/{cid}/messages", headers=bearer(agent))).json()
-        async with (
-            websockets.connect(live_server.live_url(cid, token)) as customer,
-            websockets.connect(live_server.live_url(cid, agent)) as staff,
-        ):
-            await _ready(customer)
-            await _ready(staff)
-            await staff.send(json.dumps({"type": "typing"}))
-            await _next(customer, "typing")
-        after = (await client.get(f"/api/v1/conversations/{cid}/messages", headers=bearer(agent))).json()
+        async with _chat(live_server, client) as chat:
+            transcript = f"/api/v1/conversations/{chat.cid}/messages"
+            before = (await client.get(transcript, headers=bearer(chat.agent))).json()
+            await chat.staff.send(json.dumps({"type": "typing"}))
+            await _next(chat.customer, "typing")
+        after = (await client.get(transcript, headers=bearer(chat.agent))).json()
         assert after == before
 
 

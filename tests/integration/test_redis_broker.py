@@ -5,32 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-from conftest import REDIS_URL, LiveServer, make_settings, service_missing
+from conftest import LiveServer, make_settings
 from helpers import bearer, staff_token, start_conversation
 from tandem.bootstrap import Container, build_container
 from tandem.core.redis_broker import RedisBroker
 from tandem.core.saq_queue import SaqJobQueue
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    broker = RedisBroker(REDIS_URL)
-    try:
-        reachable = await broker.ping()
-    finally:
-        await broker.close()
-    if not reachable:
-        service_missing("Redis", ConnectionError(REDIS_URL))
-    yield REDIS_URL
 
 
 async def test_publish_reaches_subscribers_of_another_broker(redis_url: str) -> None:

@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
-from conftest import REDIS_URL, service_missing
+from conftest import REDIS_URL
 from tandem.core.jobs import Job, JobRegistry
-from tandem.core.redis_broker import RedisBroker
 from tandem.core.saq_queue import SaqJobQueue
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def queue_name() -> AsyncIterator[str]:
-    broker = RedisBroker(REDIS_URL)
-    try:
-        reachable = await broker.ping()
-    finally:
-        await broker.close()
-    if not reachable:
-        service_missing("Redis", ConnectionError(REDIS_URL))
-    yield f"tandem-test-{uuid.uuid4().hex[:8]}"
+def queue_name(redis_url: str) -> str:
+    return f"tandem-test-{uuid.uuid4().hex[:8]}"
 
 
 class Recorder:

@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
+from helpers import agent_corrects
 from tandem.accounts.actors import Actor, Role
 from tandem.bootstrap import Container, build_container
 from tandem.bot.nlu.dataset import OUT_OF_SCOPE, Examples
 from tandem.bot.nlu.intents import IntentModel
 from tandem.bot.training import demo_examples
-from tandem.conversation import service as conversation_service
-from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate
 from tandem.core.errors import PermissionDeniedError
-from tandem.core.ids import ConversationId, StaffId
-from tandem.customers.schemas import IdentityClaims
+from tandem.core.ids import StaffId
 from tandem.learning import evaluation
 from tandem.learning import service as learning
 from tandem.settings import Settings
@@ -88,31 +86,6 @@ def _base_without_three(settings: Settings) -> Examples:
     return kept
 
 
-async def _agent_corrects(desk: Container, text: str, label: str, *, agent: Actor, email: str) -> None:
-    """A customer writes, the bot gets it wrong, an agent marks "bot failed here" with the right intent."""
-    async with desk.uow() as uow:
-        started = await conversation_service.start_conversation(
-            uow,
-            actor=ALEX,
-            data=ConversationCreate(
-                locale="en",
-                customer=IdentityClaims(email=email, name="Maya"),
-                first_message=MessageCreate(body=text),
-            ),
-        )
-        cid = ConversationId(started.conversation.id)
-        posted = await conversation_service.post_message(
-            uow, actor=Actor.bot(), conversation_id=cid, data=MessageCreate(body="Sorry, I did not get that.")
-        )
-        await conversation_service.flag_bot_reply(
-            uow,
-            actor=agent,
-            conversation_id=cid,
-            seq=posted.message.seq,
-            data=BotFailureIn(correct_intent=label),
-        )
-
-
 def _containment(model: IntentModel, held: list[tuple[str, str]]) -> float:
     """Unseen messages of the three intents the bot now understands (so it answers instead of handing over)."""
     predictions = model.predict_many([text for text, _ in held], top=1)
@@ -134,7 +107,7 @@ async def test_agents_corrections_teach_the_bot_three_intents_and_a_bad_batch_is
     assert len(held) >= 6 and len(feedback) >= 20
     for number, (text, label) in enumerate(feedback):
         agent = ALEX if number % 3 else PRIYA
-        await _agent_corrects(desk, text, label, agent=agent, email=f"c{number}@example.com")
+        await agent_corrects(desk, text, label, agent=agent, email=f"c{number}@example.com")
 
     first = await learning.run(desk.uow, settings=desk.settings, trigger="feedback", base=base)
 
@@ -156,7 +129,7 @@ async def test_agents_corrections_teach_the_bot_three_intents_and_a_bad_batch_is
 
     # a batch that calls order-status questions "cancel_subscription" is refused: it breaks held-out ones
     for number, text in enumerate(MISLABELLED):
-        await _agent_corrects(desk, text, "cancel_subscription", agent=ALEX, email=f"bad{number}@example.com")
+        await agent_corrects(desk, text, "cancel_subscription", agent=ALEX, email=f"bad{number}@example.com")
     second = await learning.run(desk.uow, settings=desk.settings, trigger="feedback", base=base)
     assert not second.promoted and "wait for review" in second.reason, second.reason
     assert second.held_for_review >= len(MISLABELLED) - 4

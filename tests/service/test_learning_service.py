@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from conftest import make_settings
+from helpers import agent_corrects
 from tandem.accounts.actors import Actor, Role
 from tandem.bootstrap import Container, build_container
 from tandem.conversation import service as conversation_service
-from tandem.conversation.schemas import BotFailureIn, ConversationCreate, MessageCreate, TagsUpdate
+from tandem.conversation.schemas import ConversationCreate, MessageCreate, TagsUpdate
 from tandem.core.broker import InMemoryBroker
 from tandem.core.errors import NotFoundError
 from tandem.core.ids import ConversationId, StaffId
-from tandem.customers.schemas import IdentityClaims
 from tandem.learning import repository as learning_repository
 from tandem.learning import service as learning
 from tandem.learning.schemas import RunStatus
@@ -45,29 +45,10 @@ async def _set_consent(desk: Container, customer_id: int, *, consent: bool) -> N
 
 
 async def test_words_of_customers_who_said_no_never_train_the_bot(desk: Container) -> None:
-    async with desk.uow() as uow:
-        started = await conversation_service.start_conversation(
-            uow,
-            actor=ALEX,
-            data=ConversationCreate(
-                locale="en",
-                customer=IdentityClaims(email="private@example.com", name="Noor"),
-                first_message=MessageCreate(body="is there a discount code for students"),
-            ),
-        )
-    await _set_consent(desk, started.conversation.customer_id, consent=False)
-    cid = ConversationId(started.conversation.id)
-    async with desk.uow() as uow:
-        posted = await conversation_service.post_message(
-            uow, actor=Actor.bot(), conversation_id=cid, data=MessageCreate(body="Sorry?")
-        )
-        await conversation_service.flag_bot_reply(
-            uow,
-            actor=ALEX,
-            conversation_id=cid,
-            seq=posted.message.seq,
-            data=BotFailureIn(correct_intent="promo_code"),
-        )
+    _, customer_id = await agent_corrects(
+        desk, "is there a discount code for students", "promo_code", agent=ALEX, email="private@example.com"
+    )
+    await _set_consent(desk, customer_id, consent=False)
     async with desk.uow() as uow:
         assert await learning.collect(uow, default_consent=True) == 1
         assert await learning.collect(uow, default_consent=True) == 0  # each correction is taken once

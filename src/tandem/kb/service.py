@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 from tandem.accounts.actors import Actor, Role
 from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -193,8 +194,8 @@ async def import_articles(uow: UnitOfWork, *, actor: Actor, articles: list[Artic
     """Publish articles from a file: new ones are created, changed ones updated, each with a version in the
     history ("imported"); identical ones are left alone. The caller rebuilds the retrieval indexes."""
     reviewer = actor.require_staff(Role.SUPERVISOR)
-    keys = [(a.slug, a.locale) for a in articles]
-    repeated = sorted({f"{slug}/{locale}" for slug, locale in keys if keys.count((slug, locale)) > 1})
+    counts = Counter((a.slug, a.locale) for a in articles)
+    repeated = sorted(f"{slug}/{locale}" for (slug, locale), n in counts.items() if n > 1)
     if repeated:
         raise InvalidInputError(f"The import has the same article twice: {', '.join(repeated[:5])}.")
     report = ImportReport(created=[], updated=[], unchanged=0)

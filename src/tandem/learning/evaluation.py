@@ -34,7 +34,8 @@ def split(examples: Examples, *, share: float = HOLDOUT_SHARE) -> tuple[Examples
     return train, test
 
 
-def _normal(text: str) -> str:
+def normal(text: str) -> str:
+    """The same words whatever their case and spacing."""
     return " ".join(text.lower().split())
 
 
@@ -42,9 +43,9 @@ def agreeing(feedback: Examples, base: Examples) -> list[bool]:
     """For each correction: does it leave the base intents alone? One that gives a message of the base,
     word for word, another label is left out (a slip, or a disagreement for a person to settle in the base
     data, not for the loop)."""
-    known = {_normal(text): label for text, label in zip(base.texts, base.labels, strict=True)}
+    known = {normal(text): label for text, label in zip(base.texts, base.labels, strict=True)}
     return [
-        known.get(_normal(text), label) == label
+        known.get(normal(text), label) == label
         for text, label in zip(feedback.texts, feedback.labels, strict=True)
     ]
 

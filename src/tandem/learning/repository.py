@@ -114,3 +114,9 @@ async def corrections_per_staff(session: AsyncSession) -> dict[int, int]:
     )
     rows = (await session.execute(statement)).all()
     return {int(staff): int(count) for staff, count in rows if staff is not None}
+
+
+async def held_count(session: AsyncSession) -> int:
+    """Corrections waiting for a person's review."""
+    statement = select(func.count()).select_from(TrainingExample).where(TrainingExample.review == "held")
+    return int(await session.scalar(statement) or 0)

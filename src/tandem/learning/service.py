@@ -64,7 +64,7 @@ class Corrections:
     def of(cls, rows: list[TrainingExample]) -> Corrections:
         newest: dict[str, TrainingExample] = {}
         for row in rows:  # oldest first: a later correction of the same words supersedes an earlier one
-            newest[" ".join(row.text.lower().split())] = row
+            newest[evaluation.normal(row.text)] = row
         return cls(sorted(newest.values(), key=lambda row: row.id))
 
     @property
@@ -135,9 +135,9 @@ async def review_example(uow: UnitOfWork, *, actor: Actor, example_id: int, appr
 async def feedback_summary(uow: UnitOfWork, *, actor: Actor) -> FeedbackSummary:
     actor.require_staff(Role.SUPERVISOR)
     kinds = await repository.examples_per_kind(uow.session)
-    held = await repository.list_examples(uow.session, kind=None, review="held", after_id=0, limit=10_000)
     return FeedbackSummary(
-        kinds={kind: kinds.get(kind, 0) for kind in feedback.KINDS}, held_for_review=len(held)
+        kinds={kind: kinds.get(kind, 0) for kind in feedback.KINDS},
+        held_for_review=await repository.held_count(uow.session),
     )
 
 
@@ -474,19 +474,17 @@ async def weekly_review(
     end = now or uow.clock.now()
     start = end - timedelta(days=days)
     items: list[review.Escalated] = []
-    for since, until, previous in ((start - timedelta(days=days), start, True), (start, end, False)):
-        for found in await conversation_service.escalations_between(uow, since=since, until=until):
-            code = next(
-                (
-                    t.removeprefix(review.REASON_PREFIX)
-                    for t in found.tags
-                    if t.startswith(review.REASON_PREFIX)
-                ),
-                None,
-            )
-            items.append(review.Escalated(found.question, found.trigger, code, previous, found.csat))
+    for found in await conversation_service.escalations_between(
+        uow, since=start - timedelta(days=days), until=end
+    ):  # this window and the one before, in one read
+        code = next(
+            (t.removeprefix(review.REASON_PREFIX) for t in found.tags if t.startswith(review.REASON_PREFIX)),
+            None,
+        )
+        previous = found.escalated_at < start
+        items.append(review.Escalated(found.question, found.trigger, code, previous, found.csat))
     topics = await knowledge_gaps(uow, actor=actor, settings=settings, days=days, now=end)
-    held = await repository.list_examples(uow.session, kind=None, review="held", after_id=0, limit=10_000)
+    held = await repository.held_count(uow.session)
     return review.build(
         items,
         [
@@ -498,7 +496,7 @@ async def weekly_review(
         start=start,
         end=end,
         reason_labels=reason_labels,
-        held_corrections=len(held),
+        held_corrections=held,
     )
 
 

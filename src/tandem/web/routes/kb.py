@@ -20,7 +20,9 @@ from tandem.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"], responses=ERROR_RESPONSES)
 VersionPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-Locale = Annotated[str, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")]
+LOCALE_PATTERN = r"^[a-z]{2}(-[A-Za-z]{2})?$"
+Locale = Annotated[str, Query(pattern=LOCALE_PATTERN)]
+AnyLocale = Annotated[str | None, Query(pattern=LOCALE_PATTERN, description="Every language when left out")]
 
 
 @router.get("/articles", response_model=list[ArticleOut])
@@ -28,7 +30,7 @@ async def find_articles(
     container: ContainerDep,
     actor: StaffActor,
     q: Annotated[str, Query(max_length=200, description="Words of the title or slug")] = "",
-    locale: Annotated[str | None, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] = None,
+    locale: AnyLocale = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ArticleOut]:
     async with container.uow(write=False) as uow:
@@ -104,7 +106,7 @@ async def article_history(
     slug: Annotated[str, Path(max_length=120)],
     container: ContainerDep,
     actor: StaffActor,
-    locale: Annotated[str | None, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] = None,
+    locale: AnyLocale = None,
 ) -> list[VersionOut]:
     """Every version of the article (drafts, published, rejected, imported), newest first."""
     async with container.uow(write=False) as uow:
@@ -127,7 +129,7 @@ async def article_health(
 async def export_articles(
     container: ContainerDep,
     actor: StaffActor,
-    locale: Annotated[str | None, Query(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] = None,
+    locale: AnyLocale = None,
 ) -> list[ArticleIn]:
     """Supervisors: the published articles as JSON, the shape POST /kb/import takes back."""
     async with container.uow(write=False) as uow:
