@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import structlog
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
+from tandem.analytics import service as analytics_service
 from tandem.assist.mood import MoodReader
 from tandem.assist.service import ReplyHistory
 from tandem.bot import service as bot_service
@@ -67,6 +69,7 @@ DEMO_STAFF = (
     ("priya@tandem.example", "Priya Nair", Role.AGENT, ["en"]),
 )
 
+ANALYTICS_BATCHES_PER_JOB = 40  # x 500 conversations
 KNOWLEDGE_CHANNEL = "knowledge"  # "articles were published": every instance rebuilds its indexes
 LEARNING_CHANNEL = "learning"  # a retraining's status, from the instance that runs it
 
@@ -151,9 +154,18 @@ class Container:
         """Offers that lapsed, conversations still waiting, SLA timers: every few seconds; and, about every
         30 seconds, whether the learning loop changed the serving model."""
         ticks = 0
+        refreshed = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.routing_tick_seconds)
             ticks += 1
+            if time.monotonic() - refreshed >= self.settings.analytics_refresh_seconds:
+                refreshed = time.monotonic()
+                try:
+                    await self.request_analytics_refresh()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # asked again at the next interval
+                    log.warning("analytics_refresh_request_failed", error=type(exc).__name__)
             if self.bot_built and ticks % max(1, round(30 / self.settings.routing_tick_seconds)) == 0:
                 try:
                     await self.follow_champion()
@@ -174,6 +186,11 @@ class Container:
                 raise
             except Exception as exc:  # a failed round is retried at the next tick
                 log.warning("routing_tick_failed", error=type(exc).__name__)
+
+    async def request_analytics_refresh(self) -> None:
+        """Queue the rollups' refresh; one at a time across every instance (the job's dedupe key)."""
+        async with self.uow() as uow:
+            uow.enqueue(analytics_service.REFRESH_JOB, {}, dedupe_key=analytics_service.REFRESH_JOB)
 
     def start_retraining(self, trigger: str) -> bool:
         """Run the learning loop in the background, reporting into ``learning_status``; False if one runs."""
@@ -339,6 +356,7 @@ def build_container(
     # Policy files first: a typo stops the start with the file, line and allowed values.
     escalation_policy = load_policy(settings.escalation_rules)
     routing = load_routing_config(settings.routing_config)
+    analytics_service.check_settings(settings)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
@@ -416,7 +434,13 @@ def _register_jobs(container: Container) -> None:
         and must not hold a worker that bot turns need. One at a time."""
         container.start_retraining(str(payload.get("trigger") or "manual"))
 
+    async def refresh_analytics(payload: dict[str, Any]) -> None:
+        """A bounded share of the backlog per run (the cursor resumes it), so a long backlog never holds a
+        worker past the job's time limit."""
+        await analytics_service.refresh(container.uow, max_batches=ANALYTICS_BATCHES_PER_JOB)
+
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
+    container.jobs.register(analytics_service.REFRESH_JOB, refresh_analytics)
     container.jobs.register(learning_service.RETRAIN_JOB, retrain)
     container.jobs.register(HANDOFF_JOB, prepare_handoff)
     container.jobs.register(DISPATCH_JOB, dispatch)

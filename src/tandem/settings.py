@@ -90,6 +90,25 @@ class Settings(BaseSettings):
         description="The intents every retrained model starts from (CSV text,category or JSON splits); "
         "unset: the demo store's intents.",
     )
+    analytics_refresh_seconds: float = Field(
+        default=60, ge=1, le=3600, description="How often the analytics rollups catch up with new events."
+    )
+    analytics_retention_days: int = Field(
+        default=400, ge=1, le=3650, description="The longest window the dashboard and its exports accept."
+    )
+    analytics_answer_seconds: int = Field(
+        default=60,
+        description="The service level's target: a person joins within this many seconds (one of the wait "
+        "bins of docs/metrics.md: 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300...).",
+    )
+    price_bot_conversation: float = Field(
+        default=0.10, ge=0, description="What the AI costs per conversation (cost per contact, savings)."
+    )
+    price_human_conversation: float = Field(
+        default=4.00,
+        ge=0,
+        description="What a conversation a person handles costs (cost per contact, savings).",
+    )
     bot_answer_bar: float = Field(
         default=0.5, ge=0, le=1, description="Minimum match to answer from an article."
     )

@@ -1,5 +1,6 @@
-"""``tandem screenshots``: the four pictures are real PNGs with something on them, taken in Chromium over a
-scratch demo store, and no page raised a JavaScript error on the way."""
+"""``tandem screenshots``: the five pictures (the dashboard over simulated traffic among them) are real
+PNGs with something on them, taken in Chromium over a scratch demo store, and no page raised a JavaScript
+error on the way."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tandem.settings import Settings
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)  # a fresh data dir trains the bot's intent model first (most of the time)
-async def test_the_four_screenshots_are_written(tmp_path: Path) -> None:
+async def test_the_five_screenshots_are_written(tmp_path: Path) -> None:
     if not HAVE_CHROMIUM:
         service_missing("Chromium", FileNotFoundError(CHROMIUM))
     settings = Settings(
@@ -25,7 +26,7 @@ async def test_the_four_screenshots_are_written(tmp_path: Path) -> None:
     )
     steps: list[str] = []
     result = await capture(tmp_path / "out", chromium=CHROMIUM, settings=settings, on_step=steps.append)
-    assert steps == ["starting Tandem", *FILES]
+    assert steps == ["simulating traffic", "starting Tandem", *FILES]
     assert [path.name for path in result.files] == list(FILES)
     for name in FILES:
         data = (tmp_path / "out" / name).read_bytes()

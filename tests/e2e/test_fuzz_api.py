@@ -38,7 +38,9 @@ from tandem.bootstrap import Container, build_container
 from tandem.core.observability import REGISTRY
 from tandem.web.loopback import loopback_config
 
-pytestmark = pytest.mark.slow
+# Each test fuzzes every operation of the API in one item: its time grows with the API, not with a hang
+# (each request has its own 10 s limit).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 T = TypeVar("T")
 
 MAX_EXAMPLES = 15

@@ -2,18 +2,20 @@
 
 A period holds the conversations *started* in it (a cohort): a conversation started before the period
 and reopened inside it belongs to the period it started in, so a number never changes because of what
-happened to another period's conversations. Repeat contacts are looked for in every record given, so
-pass the records up to 7 days after the period too (``in_period`` picks the cohort). A metric with no
-denominator is ``None`` ("no data"), never 0.
+happened to another period's conversations. A record knows when its customer came back
+(``next_started_at``), so each conversation is counted on its own and the counts (``Tally``) add up across
+hours, days and filters. A metric with no denominator is ``None`` ("no data"), never 0.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-import statistics
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from tandem.conversation.state import Trigger
 
 REPEAT_FOR_CONTAINMENT = timedelta(hours=24)
 REPEAT_FOR_FCR = timedelta(days=7)
@@ -45,6 +47,8 @@ class Contact:
     csat: int | None = None
     nps: int | None = None
     assisted: bool = False  # the person used an agent-assist suggestion
+    next_started_at: datetime | None = None  # the same customer's next conversation (repeat contacts)
+    team: str | None = None  # the routing queue that had it last
 
 
 @dataclass(frozen=True)
@@ -84,131 +88,264 @@ def in_period(contacts: Iterable[Contact], start: datetime, end: datetime) -> li
     return [c for c in contacts if start <= c.started_at < end]
 
 
-def _ended(contact: Contact) -> bool:
-    return contact.resolved_by is not None
+# Waits (seconds) are counted in bins so that tallies add up across hours and days: a median is read from
+# the bins (exact at a bin edge, interpolated inside one), a service level is exact at any edge.
+WAIT_EDGES: tuple[int, ...] = (
+    5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 7200,
+    14400, 28800, 86400,
+)  # fmt: skip
+CSAT_SEGMENTS = ("overall", "bot_only", "after_handoff", "human_only")
+TRIGGERS = (*(t.value for t in Trigger), "unknown")
 
 
-def _repeats(contact: Contact, everyone: Sequence[Contact], within: timedelta) -> bool:
+def _bin(seconds: float) -> int:
+    """Index of the bin holding ``seconds``: bin i is (edge[i-1], edge[i]]; the last is above every edge."""
+    return bisect.bisect_left(WAIT_EDGES, max(0.0, seconds))
+
+
+def _no_bins() -> list[int]:
+    return [0] * (len(WAIT_EDGES) + 1)
+
+
+@dataclass
+class Tally:
+    """The counters every metric is computed from. Tallies add up, so an hour's, a day's and a filter's
+    figures are sums of stored tallies (the rollups) and never a scan of the conversations."""
+
+    conversations: int = 0
+    ended: int = 0
+    contained: int = 0
+    escalated: int = 0
+    escalated_ended: int = 0
+    resolved_after_handoff: int = 0
+    resolved: int = 0  # by the bot or a person
+    resolved_first_contact: int = 0
+    handled: int = 0  # a person was involved
+    assisted: int = 0  # ... and used agent assist
+    handle_count: int = 0
+    handle_seconds: float = 0.0
+    abandoned_bot: int = 0
+    abandoned_queue: int = 0
+    answer_judged: int = 0  # escalated, and a person joined or the customer left the queue
+    nps_answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    csat_rated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CSAT_SEGMENTS, 0))
+    csat_satisfied: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CSAT_SEGMENTS, 0))
+    triggers: dict[str, int] = field(default_factory=dict)  # escalations by rule
+    answer_waits: list[int] = field(default_factory=_no_bins)  # handoff -> a person joined
+    escalation_waits: list[int] = field(default_factory=_no_bins)  # first signal -> a person joined
+    response_waits: list[int] = field(default_factory=_no_bins)  # handoff (or start) -> first reply
+
+    def add(self, c: Contact) -> None:
+        """Count one conversation: every definition of docs/metrics.md, once."""
+        self.conversations += 1
+        ended = c.resolved_by is not None
+        self.ended += ended
+        if c.resolved_by == "bot" and not c.human_involved and not _repeats(c, REPEAT_FOR_CONTAINMENT):
+            self.contained += 1
+        if c.resolved_by in ("bot", "human"):
+            self.resolved += 1
+            self.resolved_first_contact += not _repeats(c, REPEAT_FOR_FCR)
+        if c.escalated:
+            self.escalated += 1
+            trigger = c.escalation_trigger if c.escalation_trigger in TRIGGERS else "unknown"
+            self.triggers[trigger] = self.triggers.get(trigger, 0) + 1
+            if ended:
+                self.escalated_ended += 1
+                self.resolved_after_handoff += c.resolved_by == "human"
+            self.abandoned_queue += c.abandoned_in == "queue"
+            if c.first_human_at is not None or c.abandoned_in == "queue":
+                self.answer_judged += 1
+                if c.first_human_at is not None and c.escalated_at is not None:
+                    self.answer_waits[_bin((c.first_human_at - c.escalated_at).total_seconds())] += 1
+            since = c.first_signal_at or c.escalated_at
+            if c.first_human_at is not None and since is not None:
+                self.escalation_waits[_bin((c.first_human_at - since).total_seconds())] += 1
+        self.abandoned_bot += c.abandoned_in == "bot"
+        if c.first_response_at is not None:
+            waited = (c.first_response_at - (c.escalated_at or c.started_at)).total_seconds()
+            self.response_waits[_bin(waited)] += 1
+        if c.human_involved:
+            self.handled += 1
+            self.assisted += c.assisted
+            if c.handle_seconds is not None:
+                self.handle_count += 1
+                self.handle_seconds += c.handle_seconds
+        if c.csat is not None:
+            for segment in CSAT_SEGMENTS:
+                if _in_segment(c, segment):
+                    self.csat_rated[segment] += 1
+                    self.csat_satisfied[segment] += c.csat >= SATISFIED
+        if c.nps is not None:
+            self.nps_answers += 1
+            self.promoters += c.nps >= PROMOTER
+            self.detractors += c.nps <= DETRACTOR
+
+    def __iadd__(self, other: Tally) -> Tally:
+        for name, value in vars(other).items():
+            mine = getattr(self, name)
+            if isinstance(value, dict):
+                for key, count in value.items():
+                    mine[key] = mine.get(key, 0) + count
+            elif isinstance(value, list):
+                for i, count in enumerate(value):
+                    mine[i] += count
+            else:
+                setattr(self, name, mine + value)
+        return self
+
+    def to_vector(self) -> list[float]:
+        """The tally as numbers in ``vector_layout()`` order: how rollups store it, and what the dashboard
+        adds up (as arrays) for any filter."""
+        values: list[float] = [getattr(self, name) for name in SCALARS]
+        values += [self.csat_rated[s] for s in CSAT_SEGMENTS] + [
+            self.csat_satisfied[s] for s in CSAT_SEGMENTS
+        ]
+        values += [self.triggers.get(t, 0) for t in TRIGGERS]
+        return values + self.answer_waits + self.escalation_waits + self.response_waits
+
+    @classmethod
+    def from_vector(cls, values: Sequence[float]) -> Tally:
+        if len(values) != VECTOR_WIDTH:
+            raise ValueError(f"a tally has {VECTOR_WIDTH} numbers, not {len(values)}")
+        it = iter(values)
+        tally = cls()
+        for name in SCALARS:
+            setattr(tally, name, _number(name, next(it)))
+        tally.csat_rated = {s: int(next(it)) for s in CSAT_SEGMENTS}
+        tally.csat_satisfied = {s: int(next(it)) for s in CSAT_SEGMENTS}
+        tally.triggers = {t: n for t in TRIGGERS if (n := int(next(it)))}
+        bins = len(WAIT_EDGES) + 1
+        tally.answer_waits = [int(next(it)) for _ in range(bins)]
+        tally.escalation_waits = [int(next(it)) for _ in range(bins)]
+        tally.response_waits = [int(next(it)) for _ in range(bins)]
+        return tally
+
+
+SCALARS = tuple(name for name, value in vars(Tally()).items() if isinstance(value, int | float))
+VECTOR_WIDTH = len(SCALARS) + 2 * len(CSAT_SEGMENTS) + len(TRIGGERS) + 3 * (len(WAIT_EDGES) + 1)
+
+
+def _number(name: str, value: float) -> float | int:
+    return float(value) if name == "handle_seconds" else int(value)
+
+
+def summarise(contacts: Iterable[Contact]) -> Tally:
+    tally = Tally()
+    for contact in contacts:
+        tally.add(contact)
+    return tally
+
+
+def _repeats(contact: Contact, within: timedelta) -> bool:
     """The same customer started another conversation within ``within`` of this one ending."""
+    if contact.next_started_at is None:
+        return False
     ended = contact.resolved_at or contact.started_at
-    return any(
-        other.customer_id == contact.customer_id
-        and other.conversation_id != contact.conversation_id
-        and ended < other.started_at <= ended + within
-        for other in everyone
-    )
+    return contact.next_started_at <= ended + within
 
 
-def containment(cohort: Sequence[Contact], everyone: Sequence[Contact]) -> Rate:
+def _in_segment(c: Contact, segment: str) -> bool:
+    if segment == "bot_only":
+        return not c.human_involved
+    if segment == "after_handoff":
+        return c.escalated
+    if segment == "human_only":  # a person from the start
+        return c.human_involved and not c.escalated
+    return True
+
+
+def median_of(bins: Sequence[int]) -> float | None:
+    """The median read from wait bins, interpolated linearly inside the bin that holds it."""
+    total = sum(bins)
+    if total == 0:
+        return None
+    half, seen = total / 2, 0
+    for i, count in enumerate(bins):
+        if count and seen + count >= half:
+            low = WAIT_EDGES[i - 1] if i > 0 else 0
+            high = WAIT_EDGES[i] if i < len(WAIT_EDGES) else low * 2
+            return round(low + (high - low) * (half - seen) / count, 1)
+        seen += count
+    return None  # unreachable: the counts add up to total
+
+
+def containment(t: Tally) -> Rate:
     """Resolved by the bot with no person and no repeat contact within 24 h, over ended conversations
     (open ones are not judged yet; abandoned ones count as not contained)."""
-    ended = [c for c in cohort if _ended(c)]
-    contained = [
-        c for c in ended
-        if c.resolved_by == "bot" and not c.human_involved and not _repeats(c, everyone, REPEAT_FOR_CONTAINMENT)
-    ]  # fmt: skip
-    return rate(len(contained), len(ended))
+    return rate(t.contained, t.ended)
 
 
-def escalation_rate(cohort: Sequence[Contact]) -> Rate:
+def escalation_rate(t: Tally) -> Rate:
     """Moved from the bot to a person, over conversations started."""
-    return rate(sum(c.escalated for c in cohort), len(cohort))
+    return rate(t.escalated, t.conversations)
 
 
-def escalation_speed(cohort: Sequence[Contact]) -> Figure:
+def escalation_speed(t: Tally) -> Figure:
     """Median seconds from the first frustration signal or request for a person (else the escalation) to a
     person joining, over escalated conversations a person joined."""
-    waits = []
-    for c in cohort:
-        since = c.first_signal_at or c.escalated_at
-        if c.escalated and c.first_human_at is not None and since is not None:
-            waits.append((c.first_human_at - since).total_seconds())
-    return Figure(round(statistics.median(waits), 1) if waits else None, len(waits))
+    return Figure(median_of(t.escalation_waits), sum(t.escalation_waits))
 
 
-def resolution_after_handoff(cohort: Sequence[Contact]) -> Rate:
+def resolution_after_handoff(t: Tally) -> Rate:
     """Resolved by a person, over escalated conversations that ended (abandoned in the queue: not)."""
-    ended = [c for c in cohort if c.escalated and _ended(c)]
-    return rate(sum(c.resolved_by == "human" for c in ended), len(ended))
+    return rate(t.resolved_after_handoff, t.escalated_ended)
 
 
-def first_contact_resolution(cohort: Sequence[Contact], everyone: Sequence[Contact]) -> Rate:
+def first_contact_resolution(t: Tally) -> Rate:
     """Resolved (by the bot or a person) with no repeat contact within 7 days, over resolved ones."""
-    resolved = [c for c in cohort if c.resolved_by in ("bot", "human")]
-    return rate(sum(not _repeats(c, everyone, REPEAT_FOR_FCR) for c in resolved), len(resolved))
+    return rate(t.resolved_first_contact, t.resolved)
 
 
-CSAT_SEGMENTS: dict[str, Callable[[Contact], bool]] = {
-    "overall": lambda c: True,
-    "bot_only": lambda c: not c.human_involved,
-    "after_handoff": lambda c: c.escalated,
-    "human_only": lambda c: c.human_involved and not c.escalated,  # a person from the start
-}
-
-
-def csat(cohort: Sequence[Contact], segment: str = "overall") -> Rate:
+def csat(t: Tally, segment: str = "overall") -> Rate:
     """Top-2 box: ratings of 4 or 5, over conversations rated (1-5) in the segment."""
-    keep = CSAT_SEGMENTS[segment]
-    rated = [c for c in cohort if c.csat is not None and keep(c)]
-    return rate(sum(c.csat >= SATISFIED for c in rated if c.csat is not None), len(rated))
+    return rate(t.csat_satisfied[segment], t.csat_rated[segment])
 
 
-def nps(cohort: Sequence[Contact]) -> Figure:
+def nps(t: Tally) -> Figure:
     """% promoters (9-10) minus % detractors (0-6), -100 to 100, over answers."""
-    answers = [c.nps for c in cohort if c.nps is not None]
-    if not answers:
+    if not t.nps_answers:
         return Figure(None, 0)
-    promoters = sum(a >= PROMOTER for a in answers)
-    detractors = sum(a <= DETRACTOR for a in answers)
-    return Figure(round(100 * (promoters - detractors) / len(answers), 1), len(answers))
+    return Figure(round(100 * (t.promoters - t.detractors) / t.nps_answers, 1), t.nps_answers)
 
 
-def average_handle_time(cohort: Sequence[Contact]) -> Figure:
+def average_handle_time(t: Tally) -> Figure:
     """Mean seconds a person spent, over conversations a person handled with a recorded time."""
-    times = [c.handle_seconds for c in cohort if c.human_involved and c.handle_seconds is not None]
-    return Figure(round(statistics.fmean(times), 1) if times else None, len(times))
+    if not t.handle_count:
+        return Figure(None, 0)
+    return Figure(round(t.handle_seconds / t.handle_count, 1), t.handle_count)
 
 
-def first_response_time(cohort: Sequence[Contact]) -> Figure:
+def first_response_time(t: Tally) -> Figure:
     """Median seconds from the handoff (or the start, for a person from the start) to a person's first
     public reply, over conversations with one."""
-    waits = [
-        (c.first_response_at - (c.escalated_at or c.started_at)).total_seconds()
-        for c in cohort
-        if c.first_response_at is not None
-    ]
-    return Figure(round(statistics.median(waits), 1) if waits else None, len(waits))
+    return Figure(median_of(t.response_waits), sum(t.response_waits))
 
 
-def abandonment_in_bot(cohort: Sequence[Contact]) -> Rate:
+def abandonment_in_bot(t: Tally) -> Rate:
     """Left while the bot had them, over conversations started."""
-    return rate(sum(c.abandoned_in == "bot" for c in cohort), len(cohort))
+    return rate(t.abandoned_bot, t.conversations)
 
 
-def abandonment_in_queue(cohort: Sequence[Contact]) -> Rate:
+def abandonment_in_queue(t: Tally) -> Rate:
     """Left while waiting for a person, over escalated conversations."""
-    escalated = [c for c in cohort if c.escalated]
-    return rate(sum(c.abandoned_in == "queue" for c in escalated), len(escalated))
+    return rate(t.abandoned_queue, t.escalated)
 
 
-def service_level(cohort: Sequence[Contact], answer_seconds: float) -> Rate:
-    """A person joined within ``answer_seconds`` of the handoff, over escalated conversations a person
-    joined or that were abandoned in the queue (an abandonment is a miss; one still waiting is not judged)."""
-    judged = [
-        c for c in cohort if c.escalated and (c.first_human_at is not None or c.abandoned_in == "queue")
-    ]
-    met = [
-        c for c in judged
-        if c.first_human_at is not None and c.escalated_at is not None
-        and (c.first_human_at - c.escalated_at).total_seconds() <= answer_seconds
-    ]  # fmt: skip
-    return rate(len(met), len(judged))
+def service_level(t: Tally, answer_seconds: int) -> Rate:
+    """A person joined within ``answer_seconds`` (one of ``WAIT_EDGES``) of the handoff, over escalated
+    conversations a person joined or that were abandoned in the queue (an abandonment is a miss; one still
+    waiting is not judged)."""
+    if answer_seconds not in WAIT_EDGES:
+        raise ValueError(f"answer_seconds must be one of {', '.join(map(str, WAIT_EDGES))}")
+    within = sum(t.answer_waits[: WAIT_EDGES.index(answer_seconds) + 1])
+    return rate(within, t.answer_judged)
 
 
-def human_touch_score(cohort: Sequence[Contact]) -> Rate:
+def human_touch_score(t: Tally) -> Rate:
     """Handled by a person who used agent assist, over conversations a person handled."""
-    handled = [c for c in cohort if c.human_involved]
-    return rate(sum(c.assisted for c in handled), len(handled))
+    return rate(t.assisted, t.handled)
 
 
 def assist_acceptance(accepted: int, edited: int, rejected: int) -> Rate:
@@ -226,18 +363,17 @@ class Costs:
     savings: float  # what the bot-only ones would have cost with a person, less what the bot cost
 
 
-def costs(cohort: Sequence[Contact], *, bot_price: float, human_price: float) -> Costs:
+def costs(t: Tally, *, bot_price: float, human_price: float) -> Costs:
     """Prices per conversation (configuration): every conversation pays the bot; one a person handled
     pays the person too."""
-    people = sum(c.human_involved for c in cohort)
-    bot_only = len(cohort) - people
-    total = len(cohort) * bot_price + people * human_price
+    bot_only = t.conversations - t.handled
+    total = t.conversations * bot_price + t.handled * human_price
     return Costs(
-        contacts=len(cohort),
+        contacts=t.conversations,
         bot_only=bot_only,
-        with_person=people,
+        with_person=t.handled,
         cost=round(total, 2),
-        cost_per_contact=round(total / len(cohort), 4) if cohort else None,
+        cost_per_contact=round(total / t.conversations, 4) if t.conversations else None,
         savings=round(bot_only * (human_price - bot_price), 2),
     )
 
@@ -253,19 +389,16 @@ class IntentRow:
     quadrant: str
 
 
-def containment_by_csat(
-    cohort: Sequence[Contact], everyone: Sequence[Contact], *, minimum: int = 10
-) -> list[IntentRow]:
+def containment_by_csat(by_intent: dict[str, Tally], *, minimum: int = 10) -> list[IntentRow]:
     """Per intent, containment and CSAT side by side with their intervals: where the bot resolves cheaply
     but customers are unhappy (route to people) and where people handle what the bot could."""
-    by_intent: dict[str, list[Contact]] = {}
-    for contact in cohort:
-        by_intent.setdefault(contact.intent or "unknown", []).append(contact)
     rows = []
-    for intent, group in by_intent.items():
-        contained, satisfied = containment(group, everyone), csat(group)
+    for intent, tally in by_intent.items():
+        contained, satisfied = containment(tally), csat(tally)
         rows.append(
-            IntentRow(intent, len(group), contained, satisfied, _quadrant(contained, satisfied, minimum))
+            IntentRow(
+                intent, tally.conversations, contained, satisfied, _quadrant(contained, satisfied, minimum)
+            )
         )
     return sorted(rows, key=lambda r: (-r.conversations, r.intent))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem.assist.models import SuggestionFeedback
@@ -50,3 +53,25 @@ async def verdicts_after(session: AsyncSession, *, after_id: int, limit: int) ->
         .limit(limit)
     )
     return list((await session.scalars(statement)).all())
+
+
+async def assisted_conversations(session: AsyncSession, conversation_ids: Sequence[int]) -> set[int]:
+    """Those of these conversations in which a person used a suggestion (accepted it or edited it)."""
+    statement = (
+        select(SuggestionFeedback.conversation_id)
+        .where(
+            SuggestionFeedback.conversation_id.in_(list(conversation_ids)),
+            SuggestionFeedback.action.in_(("accepted", "edited")),
+        )
+        .distinct()
+    )
+    return set((await session.scalars(statement)).all())
+
+
+async def verdict_counts(session: AsyncSession, *, since: datetime, until: datetime) -> dict[str, int]:
+    statement = (
+        select(SuggestionFeedback.action, func.count())
+        .where(SuggestionFeedback.created_at >= since, SuggestionFeedback.created_at < until)
+        .group_by(SuggestionFeedback.action)
+    )
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}

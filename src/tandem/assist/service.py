@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 from tandem.accounts.actors import Actor
@@ -189,3 +190,13 @@ async def record_feedback(
 async def verdicts_after(uow: UnitOfWork, *, after_id: int, limit: int = 5_000) -> list[SuggestionFeedback]:
     """Agents' verdicts on suggestions after ``after_id``, oldest first: the learning loop's input."""
     return await repository.verdicts_after(uow.session, after_id=after_id, limit=limit)
+
+
+async def assisted_conversations(uow: UnitOfWork, conversation_ids: list[int]) -> set[int]:
+    """Conversations in which a person used an agent-assist suggestion (the human-touch score)."""
+    return await repository.assisted_conversations(uow.session, conversation_ids)
+
+
+async def verdict_counts(uow: UnitOfWork, *, since: datetime, until: datetime) -> dict[str, int]:
+    """Verdicts on suggestions (accepted, edited, rejected) given in [since, until)."""
+    return await repository.verdict_counts(uow.session, since=since, until=until)

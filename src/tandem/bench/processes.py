@@ -141,8 +141,12 @@ async def stop_server(server: ServerProcess) -> None:
 
 
 @contextlib.asynccontextmanager
-async def scratch_postgres_database(url: str) -> AsyncIterator[str]:
-    """Create ``tandem_bench_<pid>`` on the server of ``url``, yield its URL, drop it afterwards.
+async def scratch_postgres_database(
+    url: str, *, name: str | None = None, keep: bool = False
+) -> AsyncIterator[str]:
+    """Create ``tandem_bench_<pid>`` (or ``name``) on the server of ``url``, yield its URL, drop it
+    afterwards. With ``keep``, an existing database of that name is used as it is and kept (a benchmark
+    that reuses its generated data).
 
     The database named in ``url`` is only used to connect for CREATE/DROP DATABASE: the bench never
     reads or writes the user's data.
@@ -150,16 +154,21 @@ async def scratch_postgres_database(url: str) -> AsyncIterator[str]:
     from sqlalchemy.engine import make_url
 
     base = make_url(url)
-    name = f"tandem_bench_{os.getpid()}"
-    await _admin(base, f'DROP DATABASE IF EXISTS "{name}"', action="prepare")
-    await _admin(base, f'CREATE DATABASE "{name}"', action="create a scratch database on")
+    name = name or f"tandem_bench_{os.getpid()}"
+    if keep:
+        with contextlib.suppress(BenchError):  # it exists already: reused
+            await _admin(base, f'CREATE DATABASE "{name}"', action="create a database on")
+    else:
+        await _admin(base, f'DROP DATABASE IF EXISTS "{name}"', action="prepare")
+        await _admin(base, f'CREATE DATABASE "{name}"', action="create a scratch database on")
     try:
         scratch = base.set(drivername="postgresql", database=name)
         yield scratch.render_as_string(hide_password=False)
     finally:
-        await _admin(
-            base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', action="drop the scratch database on"
-        )
+        if not keep:
+            await _admin(
+                base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', action="drop the scratch database on"
+            )
 
 
 async def _admin(base: Any, statement: str, *, action: str) -> None:

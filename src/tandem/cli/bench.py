@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -302,3 +303,96 @@ def bench_assist(
     ):
         table.add_row(name, value)
     console.print(table)
+
+
+@bench_app.command("analytics")
+def bench_analytics(
+    conversations: Annotated[int, typer.Option(help="Conversations generated.", min=1_000)] = 1_000_000,
+    rounds: Annotated[
+        int, typer.Option(help="Dashboard computations timed; the median is reported.", min=1)
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="The generated data's seed.")] = 7,
+    database: Annotated[
+        str, typer.Option(help="sqlite, postgresql, or both (PostgreSQL from --database-url).")
+    ] = "both",
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="The PostgreSQL server (default: TANDEM_DATABASE_URL). Only used to create and drop a "
+            "database tandem_bench_<pid> (with --reuse, tandem_bench_analytics_<N>, kept).",
+        ),
+    ] = None,
+    reuse: Annotated[
+        bool, typer.Option("--reuse", help="Keep the generated data and use it again next time.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per database (JSON Lines).")
+    ] = False,
+) -> None:
+    """The dashboard's full metric set for a 30-day window over N generated conversations (default a
+    million), from the hourly and daily rollups, on SQLite and PostgreSQL; the baseline reads every record
+    of the window in the same process. Target: under 2 s. With --json: conversations, seconds, database,
+    baseline_seconds, speedup, rollup_seconds, generate_seconds, figures_match, and more."""
+    import asyncio
+
+    from tandem.bench.analytics import run_on
+    from tandem.bench.api import postgres_url_to_bench
+    from tandem.bench.errors import BenchError
+
+    if database not in ("sqlite", "postgresql", "both"):
+        err.print(f"[red]Error:[/red] unknown --database {database!r}; allowed: sqlite, postgresql, both.")
+        raise typer.Exit(2)
+    settings = settings_or_exit()
+    postgres_url = postgres_url_to_bench(database_url=database_url, configured_url=settings.database_url)
+    kinds = ["sqlite", "postgresql"] if database == "both" else [database]
+    if "postgresql" in kinds and postgres_url is None:
+        if database == "postgresql":
+            err.print("[red]Error:[/red] --database postgresql needs --database-url postgresql://...")
+            raise typer.Exit(2)
+        err.print("[yellow]Note:[/yellow] no PostgreSQL URL (--database-url): SQLite only.")
+        kinds = ["sqlite"]
+    results = []
+    try:
+        with stage_progress() as report:
+            for kind in kinds:
+                results.append(
+                    asyncio.run(
+                        run_on(
+                            kind,
+                            settings=settings,
+                            postgres_url=postgres_url,
+                            conversations=conversations,
+                            seed=seed,
+                            rounds=rounds,
+                            reuse=reuse,
+                            progress=_prefixed(report, kind),
+                        )
+                    )
+                )
+    except BenchError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    if as_json:
+        for result in results:
+            console.out(json.dumps(result.as_dict()), highlight=False)
+        return
+    table = Table(
+        title=f"Dashboard, full metric set, {results[0].window_days}-day window",
+        caption="Median of the rounds; the baseline reads every contact record of the window. Target: < 2 s.",
+    )
+    for header in ("Database", "Conversations", "In window", "Dashboard s", "Baseline s", "Speed-up",
+                   "Rollup rows", "Rollup build s", "Figures match"):  # fmt: skip
+        table.add_column(header, justify="left" if header == "Database" else "right")
+    for r in results:
+        table.add_row(
+            r.database, f"{r.conversations:,}", f"{r.window_conversations:,}",
+            f"[green]{r.seconds:.3f}[/green]" if r.seconds < 2 else f"[red]{r.seconds:.3f}[/red]",
+            f"{r.baseline_seconds:.2f}", f"{r.speedup:.0f}x", f"{r.rollup_rows:,}", f"{r.rollup_seconds:.1f}",
+            "yes" if r.figures_match else "[red]no[/red]",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _prefixed(report: Callable[[str, int, int], None], prefix: str) -> Callable[[str, int, int], None]:
+    return lambda stage, done, total: report(f"{prefix}: {stage}", done, total)

@@ -20,6 +20,7 @@ from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
 from tandem.accounts.schemas import StaffCreate
 from tandem.bootstrap import Container, build_container
+from tandem.cli.analytics import analytics_app, simulate
 from tandem.cli.bench import bench_app
 from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
 from tandem.cli.kb import kb_app
@@ -27,6 +28,7 @@ from tandem.cli.learn import learn_app
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate
+from tandem.core.clock import Clock
 from tandem.core.errors import TandemError
 from tandem.core.ids import ConversationId
 from tandem.core.observability import configure_logging
@@ -51,6 +53,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(bot_app, name="bot")
 app.add_typer(learn_app, name="learn")
 app.add_typer(kb_app, name="kb")
+app.add_typer(analytics_app, name="analytics")
+app.command("simulate")(simulate)
 escalation_app = typer.Typer(help="The escalation policy and routing files.", no_args_is_help=True)
 app.add_typer(escalation_app, name="escalation")
 
@@ -62,12 +66,16 @@ DatabaseUrl = Annotated[
 
 
 def run_with_container(
-    settings: Settings, work: Callable[[Container], Awaitable[T]], *, migrate_schema: bool = True
+    settings: Settings,
+    work: Callable[[Container], Awaitable[T]],
+    *,
+    migrate_schema: bool = True,
+    clock: Clock | None = None,
 ) -> T:
     """Build the container, make sure the schema is current, run ``work``, always clean up."""
 
     async def main() -> T:
-        container = build_container(settings)
+        container = build_container(settings, clock=clock)
         try:
             if migrate_schema:
                 await migrate.upgrade(container.database)

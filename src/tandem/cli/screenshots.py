@@ -1,11 +1,14 @@
-"""``tandem screenshots DIR``: PNG screenshots of the widget, the agent console and the supervisor view.
+"""``tandem screenshots DIR``: PNG screenshots of the widget, the agent console, the supervisor view and
+the analytics dashboard.
 
-A scratch copy of the demo store (a temporary SQLite file, never your database) is served in-process on a
-free loopback port, and Debian's Chromium, driven by Playwright, plays one story through the real pages: a
+A scratch copy of the demo store (a temporary SQLite file, never your database) first gets two weeks of
+simulated traffic (``tandem simulate``, through the real services), then is served in-process on a free
+loopback port, and Debian's Chromium, driven by Playwright, plays one story through the real pages: a
 customer asks a question, gets the bot's answer, asks for a person; an agent (demo staff, created with a
 known password by the demo seed) signs in, accepts the offer, reads the handoff summary and replies; two
 more customers (German and French, whom the online agent cannot serve) wait in their queues while a
-supervisor watches the floor. Every screenshot waits for its content first (20 s at most).
+supervisor watches the floor, then opens the analytics. Every screenshot waits for its content first (20 s
+at most).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +44,9 @@ PHONE = {"width": 390, "height": 844}
 AGENT_EMAIL = "alex@tandem.example"  # demo staff, created by the demo seed through the accounts service
 AGENT_NAME = "Alex Rivera"
 SUPERVISOR_EMAIL = "supervisor@tandem.example"
-FILES = ("widget.png", "widget-phone.png", "console.png", "supervisor.png")
-STEPS = ("starting Tandem", *FILES)
+FILES = ("widget.png", "widget-phone.png", "console.png", "supervisor.png", "dashboard.png")
+STEPS = ("simulating traffic", "starting Tandem", *FILES)
+SIMULATED = (240, 14)  # conversations, over days: the dashboard's history
 # The customer of the story asks where her order is (a demo account), gets the bot's answer and asks for a
 # person anyway; the agent's reply is short so that the desktop widget shows the bot's answer above it.
 CUSTOMER_SAYS = ("Where is my order ORD-10002? My e-mail is maya@example.com",)
@@ -120,6 +125,34 @@ def run_screenshots(directory: Path, *, chromium: str) -> Capture:
     return result
 
 
+async def simulate_history(settings: Settings, conversations: int, days: int) -> None:
+    """Traffic of the last ``days`` through the real services on a simulated clock, then the rollups; the
+    agents end offline so the story's routing starts from an empty floor."""
+    from tandem.analytics import service as analytics_service
+    from tandem.bench.traffic import TrafficSimulator
+    from tandem.core.clock import FrozenClock
+    from tandem.routing import service as routing_service
+    from tandem.routing.schemas import Presence
+
+    now = datetime.now(UTC)
+    clock = FrozenClock(now)
+    container = build_container(settings, clock=clock)
+    try:
+        await container.start(migrate_schema=True, seed=True)
+        simulator = TrafficSimulator(container, clock, seed=11)
+        await simulator.prepare()
+        await simulator.run(conversations, days=days, end=now - timedelta(hours=1))
+        clock.set(now)
+        for agent in simulator.agents:
+            async with container.uow() as uow:
+                await routing_service.set_presence(
+                    uow, actor=agent, config=container.routing, presence=Presence.OFFLINE
+                )
+        await analytics_service.refresh(container.uow)
+    finally:
+        await container.stop()
+
+
 def scratch_settings(scratch: Path) -> dict[str, Any]:
     """Overrides that keep the run away from your data: a fresh SQLite file in ``scratch``, the demo seeded,
     the in-process broker. The bot's trained models still come from (and are cached in) your data dir."""
@@ -143,13 +176,15 @@ async def capture(
     from playwright.async_api import async_playwright
 
     result = Capture()
+    await simulate_history(settings, *SIMULATED)
+    on_step(STEPS[0])
     container = build_container(settings)
     server: LoopbackServer | None = None
     try:
-        await container.start(migrate_schema=True, seed=True)
+        await container.start(migrate_schema=False, seed=False)
         server = LoopbackServer(container)
         await server.start()
-        on_step(STEPS[0])
+        on_step(STEPS[1])
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             try:
@@ -230,6 +265,15 @@ class _Story:
         await supervisor.wait_for_function(_QUEUES_WAITING, arg=len(WAITING_CUSTOMERS), timeout=TIMEOUT_MS)
         await self.shoot(supervisor, directory / "supervisor.png", full_page=True)  # the page scrolls
         on_step("supervisor.png")
+
+        await supervisor.get_by_role("link", name="Analytics").click()
+        await expect(supervisor.get_by_role("status")).to_contain_text(
+            "conversations from", timeout=TIMEOUT_MS
+        )
+        await expect(supervisor.locator("canvas")).to_have_count(8, timeout=TIMEOUT_MS)
+        await supervisor.set_viewport_size({"width": 1280, "height": 1400})
+        await self.shoot(supervisor, directory / "dashboard.png")
+        on_step("dashboard.png")
 
     async def _ask_for_a_person(
         self,

@@ -527,3 +527,87 @@ async def outcome_rows(session: AsyncSession, conversation_ids: Sequence[int]) -
         )
         rows += list((await session.scalars(statement)).all())
     return rows
+
+
+async def event_positions_after(session: AsyncSession, *, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(event id, conversation id) of the next ``limit`` events after ``after_id``, oldest first."""
+    statement = (
+        select(ConversationEvent.id, ConversationEvent.conversation_id)
+        .where(ConversationEvent.id > after_id)
+        .order_by(ConversationEvent.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+
+
+async def conversation_heads(session: AsyncSession, conversation_ids: Sequence[int]) -> list[Any]:
+    """(id, customer_id, channel, locale, created_at, the customer's next conversation's start, the
+    customer's previous conversation's id) of these conversations."""
+    later = Conversation.__table__.alias("later")
+    earlier = Conversation.__table__.alias("earlier")
+    next_start = (
+        select(func.min(later.c.created_at))
+        .where(later.c.customer_id == Conversation.customer_id, later.c.created_at > Conversation.created_at)
+        .scalar_subquery()
+    )
+    previous = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.customer_id == Conversation.customer_id, earlier.c.created_at < Conversation.created_at
+        )
+        .order_by(earlier.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = select(
+        Conversation.id,
+        Conversation.customer_id,
+        Conversation.channel,
+        Conversation.locale,
+        Conversation.created_at,
+        next_start.label("next_started_at"),
+        previous.label("previous_id"),
+    ).where(Conversation.id.in_(list(conversation_ids)))
+    return list((await session.execute(statement)).all())
+
+
+async def events_of(
+    session: AsyncSession, conversation_ids: Sequence[int], types: Sequence[str]
+) -> list[Any]:
+    statement = (
+        select(
+            ConversationEvent.conversation_id,
+            ConversationEvent.type,
+            ConversationEvent.from_state,
+            ConversationEvent.data,
+            ConversationEvent.created_at,
+        )
+        .where(
+            ConversationEvent.conversation_id.in_(list(conversation_ids)), ConversationEvent.type.in_(types)
+        )
+        .order_by(ConversationEvent.id)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def bot_reply_traces(session: AsyncSession, conversation_ids: Sequence[int]) -> list[Any]:
+    """(conversation id, created_at, meta) of the bot's replies, in order."""
+    statement = (
+        select(Message.conversation_id, Message.created_at, Message.meta)
+        .where(Message.conversation_id.in_(list(conversation_ids)), Message.author_kind == "bot")
+        .order_by(Message.conversation_id, Message.seq)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def first_agent_replies(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, datetime]:
+    statement = (
+        select(Message.conversation_id, func.min(Message.created_at))
+        .where(
+            Message.conversation_id.in_(list(conversation_ids)),
+            Message.author_kind == "agent",
+            Message.private.is_(False),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {row[0]: row[1] for row in (await session.execute(statement)).all()}

@@ -1279,3 +1279,75 @@ async def past_agent_replies(
     """(message id, conversation id, customer message, the agent's public reply to it) newer than
     ``after_message_id``, oldest first: what agent assist searches for replies to similar messages."""
     return await repository.reply_pairs(uow.session, after_message_id=after_message_id, limit=limit)
+
+
+# --- what analytics reads ------------------------------------------------------------------------------
+
+ANALYTICS_EVENTS = (Transition.REQUEST_HUMAN.value, Transition.RESOLVE.value, "intent_corrected")
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    """One conversation as analytics reads it: the outcome row, the events that time it, the bot's
+    traces (intent, signals), a person's first public reply, and the same customer's conversations
+    around it (repeat contacts)."""
+
+    conversation_id: int
+    customer_id: int
+    channel: str
+    locale: str
+    started_at: datetime
+    outcome: OutcomeOut
+    events: list[tuple[str, str | None, dict[str, Any], datetime]]  # (type, from state, data, at)
+    bot_traces: list[tuple[datetime, dict[str, Any]]]  # (at, trace) of each bot reply, in order
+    first_agent_reply_at: datetime | None
+    next_started_at: datetime | None
+    previous_id: int | None
+
+
+async def changed_since(uow: UnitOfWork, *, after_event_id: int, limit: int) -> tuple[list[int], int]:
+    """The conversations that logged one of the next ``limit`` events after ``after_event_id``, and the
+    last event id read (``after_event_id`` when there is none)."""
+    found = await repository.event_positions_after(uow.session, after_id=after_event_id, limit=limit)
+    if not found:
+        return [], after_event_id
+    return sorted({conversation_id for _, conversation_id in found}), found[-1][0]
+
+
+async def analytics_facts(uow: UnitOfWork, conversation_ids: list[int]) -> list[ConversationFacts]:
+    facts: list[ConversationFacts] = []
+    for start in range(0, len(conversation_ids), 500):
+        ids = conversation_ids[start : start + 500]
+        heads = await repository.conversation_heads(uow.session, ids)
+        outcomes = {o.conversation_id: o for o in await repository.outcome_rows(uow.session, ids)}
+        events: dict[int, list[tuple[str, str | None, dict[str, Any], datetime]]] = {}
+        for row in await repository.events_of(uow.session, ids, ANALYTICS_EVENTS):
+            events.setdefault(row.conversation_id, []).append(
+                (row.type, row.from_state, row.data or {}, row.created_at)
+            )
+        traces: dict[int, list[tuple[datetime, dict[str, Any]]]] = {}
+        for row in await repository.bot_reply_traces(uow.session, ids):
+            trace = (row.meta or {}).get("trace")
+            if isinstance(trace, dict):
+                traces.setdefault(row.conversation_id, []).append((row.created_at, trace))
+        replies = await repository.first_agent_replies(uow.session, ids)
+        for head in heads:
+            outcome = outcomes.get(head.id)
+            if outcome is None:
+                continue
+            facts.append(
+                ConversationFacts(
+                    conversation_id=head.id,
+                    customer_id=head.customer_id,
+                    channel=head.channel,
+                    locale=head.locale,
+                    started_at=head.created_at,
+                    outcome=OutcomeOut.model_validate(outcome),
+                    events=events.get(head.id, []),
+                    bot_traces=traces.get(head.id, []),
+                    first_agent_reply_at=replies.get(head.id),
+                    next_started_at=head.next_started_at,
+                    previous_id=head.previous_id,
+                )
+            )
+    return facts

@@ -29,3 +29,7 @@ class FrozenClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
+
+    def set(self, at: datetime) -> None:
+        """Jump to ``at`` (the traffic simulator starts each conversation at its own time)."""
+        self._now = at

@@ -1,6 +1,7 @@
 """Every table, for Alembic. Importing the model modules registers them on ``Base.metadata``."""
 
 from tandem.accounts import models as _accounts  # noqa: F401
+from tandem.analytics import models as _analytics  # noqa: F401
 from tandem.assist import models as _assist  # noqa: F401
 from tandem.conversation import models as _conversation  # noqa: F401
 from tandem.core import outbox as _outbox  # noqa: F401

@@ -1192,3 +1192,9 @@ async def overrides_after(uow: UnitOfWork, *, after_id: int, limit: int = 5_000)
     """Agents' overrides of sentiment escalations after ``after_id``, oldest first: the customer's words
     that were not frustration after all, for the learning loop."""
     return await repository.overrides_after(uow.session, after_id=after_id, limit=limit)
+
+
+async def last_queues(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, str]:
+    """The queue (team) that last had each of these conversations; absent: never queued."""
+    entries = await repository.latest_entries(uow.session, conversation_ids)
+    return {conversation_id: entry.queue for conversation_id, entry in entries.items()}

@@ -17,7 +17,18 @@ from tandem.web import ui
 from tandem.web.errors import install_error_handlers
 from tandem.web.middleware import RequestContextMiddleware
 from tandem.web.realtime import gateway
-from tandem.web.routes import assist, auth, console, conversations, customers, kb, learning, routing, system
+from tandem.web.routes import (
+    analytics,
+    assist,
+    auth,
+    console,
+    conversations,
+    customers,
+    kb,
+    learning,
+    routing,
+    system,
+)
 
 DESCRIPTION = """
 Tandem's REST API. Customers use a **conversation token** (`tdc_...`, returned once by
@@ -55,7 +66,7 @@ def create_app(
         allow_headers=["authorization", "content-type"],
         allow_credentials=False,
     )
-    for module in (system, auth, conversations, customers, routing, assist, kb, learning, console):
+    for module in (system, auth, conversations, customers, routing, assist, kb, learning, analytics, console):
         app.include_router(module.router)
     app.include_router(gateway.router)
     # The chat widget is plain files in the package: nothing is fetched from a CDN.

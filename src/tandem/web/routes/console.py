@@ -67,6 +67,19 @@ async def console(request: Request, container: ContainerDep) -> Response:
 @router.get("/console/supervisor", response_class=HTMLResponse, include_in_schema=False)
 async def supervisor(request: Request, container: ContainerDep) -> Response:
     """Live queues, agents and conversations at risk; supervisors and admins only."""
+    return await _supervisor_page(
+        request, container, console_page(script="supervisor.js", title="Supervisor")
+    )
+
+
+@router.get("/console/analytics", response_class=HTMLResponse, include_in_schema=False)
+async def analytics(request: Request, container: ContainerDep) -> Response:
+    """The analytics dashboard (charts by Chart.js, vendored); supervisors and admins only."""
+    page = console_page(script="analytics.js", title="Analytics", libraries=("chart.umd.min.js",))
+    return await _supervisor_page(request, container, page)
+
+
+async def _supervisor_page(request: Request, container: ContainerDep, page: str) -> Response:
     try:
         actor = await resolve_actor(container, request.cookies.get(SESSION_COOKIE), None)
     except AuthenticationError:
@@ -77,6 +90,4 @@ async def supervisor(request: Request, container: ContainerDep) -> Response:
         return HTMLResponse(
             f"<!doctype html><title>Not allowed</title><p>{escape(exc.detail)}</p>", status_code=403
         )
-    return HTMLResponse(
-        console_page(script="supervisor.js", title="Supervisor"), headers={"Cache-Control": "no-store"}
-    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -120,11 +120,15 @@ document.getElementById("login").addEventListener("submit", function (event) {{
 </script></body></html>"""
 
 
-def console_page(*, script: str = "console.js", title: str = "Console") -> str:
-    """A console shell; the script fills it from the API."""
+def console_page(
+    *, script: str = "console.js", title: str = "Console", libraries: tuple[str, ...] = ()
+) -> str:
+    """A console shell; the script fills it from the API. ``libraries``: vendored scripts it needs first
+    (served from the package, never a CDN)."""
+    vendored = "".join(f'<script src="/static/vendor/{escape(name)}" defer></script>\n' for name in libraries)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · Tandem</title><link rel="stylesheet" href="/static/console.css"></head>
 <body><div id="app" aria-live="polite">Loading…</div>
-<script src="/static/common.js" defer></script>
+{vendored}<script src="/static/common.js" defer></script>
 <script src="/static/{escape(script)}" defer></script></body></html>"""

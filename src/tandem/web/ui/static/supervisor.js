@@ -28,6 +28,7 @@
   app.removeAttribute("aria-live");
   var header = el("header");
   header.appendChild(el("h1", {}, "Supervisor view"));
+  header.appendChild(el("a", { href: "/console/analytics" }, "Analytics"));
   var back = el("a", { href: "/console" }, "Console");
   header.appendChild(back);
   app.appendChild(header); app.appendChild(status); app.appendChild(body);
