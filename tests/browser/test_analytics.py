@@ -19,7 +19,8 @@ from tandem.bootstrap import build_container
 from tandem.core.clock import FrozenClock
 
 expect = playwright_api.expect
-CHARTS = ("series", "funnel", "matrix", "triggers", "by-channel", "by-locale", "by-intent", "by-team")
+CHARTS = ("series", "funnel", "matrix", "triggers", "reasons", "by-topic", "by-channel", "by-locale", "by-intent",
+          "by-team")  # fmt: skip
 
 
 @pytest.fixture

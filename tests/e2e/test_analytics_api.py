@@ -102,6 +102,13 @@ async def test_tables_export_as_csv_and_the_contacts_stream(api: httpx.AsyncClie
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 2 and {r["channel"] for r in rows} == {"web", "email"}
     assert "body" not in rows[0] and rows[0]["started_at"]  # ids, codes and times; never text
+    reasons = await api.get("/api/v1/analytics/export/reasons", headers=bearer(admin))
+    assert [r[:3] for r in csv.reader(io.StringIO(reasons.text))] == [
+        ["reason", "label", "escalations"],
+        ["untagged", "untagged", "1"],
+    ]
+    topics = await api.get("/api/v1/analytics/export/topic", headers=bearer(admin))
+    assert sum(int(r["conversations"]) for r in csv.DictReader(io.StringIO(topics.text))) == 2
     channel = await api.get(
         "/api/v1/analytics/export/channel", params={"channel": "email"}, headers=bearer(admin)
     )

@@ -80,6 +80,13 @@ async def test_the_dashboard_from_rollups_equals_the_metrics_of_every_record(
     assert found.funnel[0].count == 60 and found.funnel[1].count == scanned.escalated
     assert {t.trigger for t in found.triggers} & {"sentiment", "customer_request"}
     assert sum(row.conversations for row in found.breakdowns["team"]) == 60
+    assert sum(row.conversations for row in found.breakdowns["topic"]) == 60
+    # why people were needed: every escalation once, by the reason agents tagged (or untagged)
+    assert sum(r.escalations for r in found.reasons) == scanned.escalated
+    assert {r.reason for r in found.reasons} - {"untagged"}
+    by_intent = {row.key: row for row in found.breakdowns["intent"]}
+    assert sum(sum(row.reasons.values()) for row in by_intent.values()) == scanned.escalated
+    assert sum(sum(row.rules.values()) for row in by_intent.values()) == scanned.escalated
     assert _values(found)["assist_acceptance"] is not None
     # a filter is a sum of other rollup rows, equal to the records with that value
     web = _query(channel="web")

@@ -165,7 +165,7 @@ def test_tallies_add_up_so_a_week_is_the_sum_of_its_days_and_survive_storage() -
         by_day.setdefault(contact.started_at.date(), m.Tally()).add(contact)
     total = m.Tally()
     for day in by_day.values():
-        total += m.Tally.from_vector(day.to_vector())  # as stored in a rollup row
+        total += m.Tally.from_vector(day.to_vector(), day.reasons)  # as stored in a rollup row
     assert total == WEEK_TALLY
     assert sum(len(day.to_vector()) for day in by_day.values()) == m.VECTOR_WIDTH * len(by_day)
     with pytest.raises(ValueError, match="numbers"):

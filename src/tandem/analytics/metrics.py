@@ -49,6 +49,9 @@ class Contact:
     assisted: bool = False  # the person used an agent-assist suggestion
     next_started_at: datetime | None = None  # the same customer's next conversation (repeat contacts)
     team: str | None = None  # the routing queue that had it last
+    escalation_reason: str | None = (
+        None  # the reason code an agent tagged (routing.yaml's escalation_reasons)
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ WAIT_EDGES: tuple[int, ...] = (
 )  # fmt: skip
 CSAT_SEGMENTS = ("overall", "bot_only", "after_handoff", "human_only")
 TRIGGERS = (*(t.value for t in Trigger), "unknown")
+UNTAGGED = "untagged"  # an escalation no agent gave a reason for
 
 
 def _bin(seconds: float) -> int:
@@ -133,6 +137,7 @@ class Tally:
     csat_rated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CSAT_SEGMENTS, 0))
     csat_satisfied: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CSAT_SEGMENTS, 0))
     triggers: dict[str, int] = field(default_factory=dict)  # escalations by rule
+    reasons: dict[str, int] = field(default_factory=dict)  # escalations by the reason agents tagged
     answer_waits: list[int] = field(default_factory=_no_bins)  # handoff -> a person joined
     escalation_waits: list[int] = field(default_factory=_no_bins)  # first signal -> a person joined
     response_waits: list[int] = field(default_factory=_no_bins)  # handoff (or start) -> first reply
@@ -151,6 +156,8 @@ class Tally:
             self.escalated += 1
             trigger = c.escalation_trigger if c.escalation_trigger in TRIGGERS else "unknown"
             self.triggers[trigger] = self.triggers.get(trigger, 0) + 1
+            reason = c.escalation_reason or UNTAGGED
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
             if ended:
                 self.escalated_ended += 1
                 self.resolved_after_handoff += c.resolved_by == "human"
@@ -196,8 +203,9 @@ class Tally:
         return self
 
     def to_vector(self) -> list[float]:
-        """The tally as numbers in ``vector_layout()`` order: how rollups store it, and what the dashboard
-        adds up (as arrays) for any filter."""
+        """The tally as numbers in a fixed order (``SCALARS``, CSAT segments, ``TRIGGERS``, wait bins): how
+        rollups store it, and what the dashboard adds up (as arrays) for any filter. The reasons, codes a
+        deployment configures, are stored beside it."""
         values: list[float] = [getattr(self, name) for name in SCALARS]
         values += [self.csat_rated[s] for s in CSAT_SEGMENTS] + [
             self.csat_satisfied[s] for s in CSAT_SEGMENTS
@@ -206,11 +214,11 @@ class Tally:
         return values + self.answer_waits + self.escalation_waits + self.response_waits
 
     @classmethod
-    def from_vector(cls, values: Sequence[float]) -> Tally:
+    def from_vector(cls, values: Sequence[float], reasons: dict[str, int] | None = None) -> Tally:
         if len(values) != VECTOR_WIDTH:
             raise ValueError(f"a tally has {VECTOR_WIDTH} numbers, not {len(values)}")
         it = iter(values)
-        tally = cls()
+        tally = cls(reasons=dict(reasons or {}))
         for name in SCALARS:
             setattr(tally, name, _number(name, next(it)))
         tally.csat_rated = {s: int(next(it)) for s in CSAT_SEGMENTS}

@@ -4,7 +4,6 @@ of those records (what the dashboard reads), and the refresh job's cursor."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Float, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +33,7 @@ class ContactRecord(Base):
     human_involved: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_trigger: Mapped[str | None] = mapped_column(String(40))
+    escalation_reason: Mapped[str | None] = mapped_column(String(60))  # the code an agent tagged
     first_signal_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_human_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -59,7 +59,9 @@ class Rollup(Base):
     intent: Mapped[str] = mapped_column(String(80), primary_key=True)
     team: Mapped[str] = mapped_column(String(40), primary_key=True)
     conversations: Mapped[int] = mapped_column(BigInteger)
-    tally: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    tally: Mapped[list[float]] = mapped_column(JsonType)  # analytics.metrics.Tally.to_vector()
+    # escalations by the reason agents tagged; NULL for the many rows without escalations
+    reasons: Mapped[dict[str, int] | None] = mapped_column(JsonType)
 
 
 class RefreshCursor(Base):

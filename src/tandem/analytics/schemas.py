@@ -38,10 +38,21 @@ class BreakdownRow(BaseModel):
     containment: MetricValue
     escalation_rate: MetricValue
     csat: MetricValue
+    rules: dict[str, int] = Field(description="Escalations by the rule that moved them to a person.")
+    reasons: dict[str, int] = Field(description="Escalations by the reason agents tagged (untagged: none).")
 
 
 class TriggerRow(BaseModel):
     trigger: str
+    escalations: int
+    share: float | None
+
+
+class ReasonRow(BaseModel):
+    reason: str = Field(
+        description="The code agents tagged (routing.yaml's escalation_reasons), or untagged."
+    )
+    label: str
     escalations: int
     share: float | None
 
@@ -83,8 +94,11 @@ class DashboardOut(BaseModel):
     metrics: list[MetricValue]
     series: list[SeriesPoint]
     funnel: list[FunnelStage]
-    breakdowns: dict[str, list[BreakdownRow]] = Field(description="By channel, locale, intent and team.")
+    breakdowns: dict[str, list[BreakdownRow]] = Field(
+        description="By channel, locale, intent, team and topic."
+    )
     triggers: list[TriggerRow]
+    reasons: list[ReasonRow]
     intents: list[IntentMatrixRow]
     costs: CostsOut
     refreshed_at: datetime | None = Field(description="When the rollups last caught up with the event log.")

@@ -30,6 +30,7 @@ from tandem.analytics.schemas import (
     IntentMatrixRow,
     MetricOut,
     MetricValue,
+    ReasonRow,
     SeriesPoint,
     TriggerRow,
     WindowOut,
@@ -40,7 +41,9 @@ from tandem.conversation.service import ConversationFacts
 from tandem.core.errors import InvalidInputError
 from tandem.core.uow import UnitOfWork, UnitOfWorkFactory
 from tandem.routing import service as routing_service
+from tandem.routing.service import REASON_TAG_PREFIX
 from tandem.settings import Settings
+from tandem.store.content import load_intents
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +53,10 @@ DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 HOURLY_UP_TO_DAYS = 2  # longer windows are drawn by day
 SIGNAL_FRUSTRATION = 0.5  # a bot trace this frustrated (or with a signal) marks the first signal
 FILTERS = ("channel", "locale", "intent", "team")
-BREAKDOWNS = FILTERS
+BREAKDOWNS = (*FILTERS, "topic")
+# The topic of each of the demo store's intents (account, orders, billing...); others are "other".
+TOPICS = {spec.name: spec.topic for spec in load_intents()}
+OTHER_TOPIC = "other"
 
 Progress = Callable[[int, int], None]
 
@@ -133,9 +139,12 @@ def contact_from(facts: ConversationFacts, *, team: str | None, assisted: bool) 
     where it was abandoned, a person's first reply)."""
     outcome = facts.outcome
     intent: str | None = None
+    reason: str | None = None
     for kind, _, data, _ in facts.events:
         if kind == "intent_corrected" and data.get("correct_intent"):
             intent = str(data["correct_intent"])  # an agent's correction wins, the newest last
+        elif kind == "tagged":
+            reason = _tagged_reason(reason, data)
     first_signal_at = None
     for at, trace in facts.bot_traces:
         found = trace.get("intent")
@@ -175,6 +184,7 @@ def contact_from(facts: ConversationFacts, *, team: str | None, assisted: bool) 
         human_involved=outcome.human_involved,
         escalated=outcome.escalated,
         escalation_trigger=outcome.escalation_trigger,
+        escalation_reason=reason,
         first_signal_at=first_signal_at,
         escalated_at=outcome.escalated_at,
         first_human_at=outcome.first_human_at,
@@ -186,6 +196,17 @@ def contact_from(facts: ConversationFacts, *, team: str | None, assisted: bool) 
         next_started_at=facts.next_started_at,
         team=team,
     )
+
+
+def _tagged_reason(current: str | None, data: dict[str, Any]) -> str | None:
+    """The escalation reason after one tag change: routing tags ``reason:<code>``, one at a time."""
+    for tag in data.get("remove") or []:
+        if isinstance(tag, str) and tag == f"{REASON_TAG_PREFIX}{current}":
+            current = None
+    for tag in data.get("add") or []:
+        if isinstance(tag, str) and tag.startswith(REASON_TAG_PREFIX):
+            current = tag.removeprefix(REASON_TAG_PREFIX)[:60] or None
+    return current
 
 
 def contact_row(contact: m.Contact) -> dict[str, Any]:
@@ -292,25 +313,37 @@ async def _roll_day(work: UnitOfWork, day: datetime) -> None:
             tally = hours[key] = m.Tally()
         tally.add(contact_of(row))
     days: dict[tuple[Any, ...], np.ndarray] = {}
+    day_reasons: dict[tuple[Any, ...], dict[str, int]] = {}
     rows: list[dict[str, Any]] = []
     for (hour, *dims), tally in hours.items():
         vector = tally.to_vector()
-        rows.append(_rollup("hour", hour, dims, tally.conversations, vector))
+        rows.append(_rollup("hour", hour, dims, tally.conversations, vector, tally.reasons))
         key = tuple(dims)
         days[key] = days[key] + np.asarray(vector) if key in days else np.asarray(vector, dtype=float)
+        _add_counts(day_reasons.setdefault(key, {}), tally.reasons)
     for key, summed in days.items():
-        rows.append(_rollup("day", day, list(key), int(summed[0]), _plain(summed)))
+        rows.append(_rollup("day", day, list(key), int(summed[0]), _plain(summed), day_reasons[key]))
     await repository.replace_rollups(work.session, day, day + DAY, rows)
 
 
 def _rollup(
-    grain: str, bucket: datetime, dims: list[str], conversations: int, vector: list[float]
+    grain: str,
+    bucket: datetime,
+    dims: list[str],
+    conversations: int,
+    vector: list[float],
+    reasons: dict[str, int],
 ) -> dict[str, Any]:
     channel, locale, intent, team = dims
     return {
         "grain": grain, "bucket": bucket, "channel": channel, "locale": locale, "intent": intent,
-        "team": team, "conversations": conversations, "tally": vector,
+        "team": team, "conversations": conversations, "tally": vector, "reasons": reasons or None,
     }  # fmt: skip
+
+
+def _add_counts(into: dict[str, int], counts: dict[str, int]) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + count
 
 
 def _plain(vector: np.ndarray) -> list[float]:
@@ -380,23 +413,35 @@ def make_query(
 
 @dataclass
 class Rows:
-    """Rollup rows as arrays: one tally vector per row, and each row's bucket and dimensions."""
+    """Rollup rows as arrays: one tally vector per row, its escalations by reason (one column per reason
+    code seen), and each row's bucket and dimensions. Sums per key are NumPy reductions."""
 
     vectors: np.ndarray
+    reasons: np.ndarray
+    codes: list[str]
     buckets: list[datetime]
     dims: dict[str, list[str]]
 
     def total(self) -> m.Tally:
-        return m.Tally.from_vector(self.vectors.sum(axis=0)) if len(self.buckets) else m.Tally()
+        if not self.buckets:
+            return m.Tally()
+        return self._tally(self.vectors.sum(axis=0), self.reasons.sum(axis=0))
 
     def by(self, keys: Iterable[Any]) -> dict[Any, m.Tally]:
+        """Tallies per key (one key per row)."""
         keyed = list(keys)
         if not keyed:
             return {}
         unique, inverse = np.unique(np.array(keyed, dtype=object), return_inverse=True)
-        sums = np.zeros((len(unique), self.vectors.shape[1]))
-        np.add.at(sums, inverse, self.vectors)
-        return {key: m.Tally.from_vector(sums[i]) for i, key in enumerate(unique)}
+        order = np.argsort(inverse, kind="stable")
+        starts = np.searchsorted(inverse[order], np.arange(len(unique)))
+        sums = np.add.reduceat(self.vectors[order], starts, axis=0)  # every key has at least one row
+        reasons = np.add.reduceat(self.reasons[order], starts, axis=0) if self.codes else sums[:, :0]
+        return {key: self._tally(sums[i], reasons[i]) for i, key in enumerate(unique)}
+
+    def _tally(self, vector: np.ndarray, reasons: np.ndarray) -> m.Tally:
+        counts = {code: int(n) for code, n in zip(self.codes, reasons, strict=True) if n}
+        return m.Tally.from_vector(vector.tolist(), counts)
 
 
 async def _rows(work: UnitOfWork, query: Query, *, retention_days: int) -> Rows:
@@ -406,14 +451,21 @@ async def _rows(work: UnitOfWork, query: Query, *, retention_days: int) -> Rows:
     if not found and query.filters:
         await _check_filters(work, query.filters, retention_days=retention_days)
     width = m.VECTOR_WIDTH
-    vectors = np.array([row.tally for row in found if len(row.tally) == width], dtype=float).reshape(
-        -1, width
-    )
-    kept = [row for row in found if len(row.tally) == width]
+    kept = [row for row in found if len(row.tally) == width]  # another layout: `tandem analytics rebuild`
+    codes = sorted({code for row in kept if row.reasons for code in row.reasons})
+    column = {code: i for i, code in enumerate(codes)}
+    reasons = np.zeros((len(kept), len(codes)))
+    for i, row in enumerate(kept):
+        for code, count in (row.reasons or {}).items():
+            reasons[i, column[code]] = count
+    dims = {name: [getattr(row, name) for row in kept] for name in FILTERS}
+    dims["topic"] = [TOPICS.get(intent, OTHER_TOPIC) for intent in dims["intent"]]
     return Rows(
-        vectors=vectors,
+        vectors=np.array([row.tally for row in kept], dtype=float).reshape(-1, width),
+        reasons=reasons,
+        codes=codes,
         buckets=[row.bucket for row in kept],
-        dims={name: [getattr(row, name) for row in kept] for name in FILTERS},
+        dims=dims,
     )
 
 
@@ -474,7 +526,14 @@ def _series(rows: Rows, query: Query, settings: Settings, names: Iterable[str]) 
     return points
 
 
-async def dashboard(work: UnitOfWork, *, actor: Actor, query: Query, settings: Settings) -> DashboardOut:
+async def dashboard(
+    work: UnitOfWork,
+    *,
+    actor: Actor,
+    query: Query,
+    settings: Settings,
+    reason_labels: dict[str, str] | None = None,
+) -> DashboardOut:
     """Every figure of the dashboard for one window and filter, from the rollups."""
     actor.require_staff(Role.SUPERVISOR)
     rows = await _rows(work, query, retention_days=settings.analytics_retention_days)
@@ -490,6 +549,8 @@ async def dashboard(work: UnitOfWork, *, actor: Actor, query: Query, settings: S
                     containment=_compute("containment", tally, settings),
                     escalation_rate=_compute("escalation_rate", tally, settings),
                     csat=_compute("csat", tally, settings),
+                    rules=tally.triggers,
+                    reasons=tally.reasons,
                 )
                 for key, tally in rows.by(rows.dims[name]).items()
             ),
@@ -515,6 +576,15 @@ async def dashboard(work: UnitOfWork, *, actor: Actor, query: Query, settings: S
                 share=round(count / total.escalated, 4) if total.escalated else None,
             )
             for trigger, count in sorted(total.triggers.items(), key=lambda kv: -kv[1])
+        ],
+        reasons=[
+            ReasonRow(
+                reason=reason,
+                label=(reason_labels or {}).get(reason, reason.replace("_", " ")),
+                escalations=count,
+                share=round(count / total.escalated, 4) if total.escalated else None,
+            )
+            for reason, count in sorted(total.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         intents=[
             IntentMatrixRow(

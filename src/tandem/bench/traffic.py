@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, Role
@@ -33,6 +33,7 @@ from tandem.routing import service as routing_service
 from tandem.routing.schemas import Presence
 from tandem.store.content import load_intents
 
+T = TypeVar("T")
 NOT_GOALS = frozenset({"greeting", "thanks", "goodbye", "affirm", "deny", "bot_unhelpful", "complaint"})
 CHANNELS = ((Channel.WEB, 0.70), (Channel.WHATSAPP, 0.12), (Channel.EMAIL, 0.12), (Channel.SMS, 0.06))
 LOCALES = (("en", 0.80), ("es", 0.08), ("fr", 0.06), ("de", 0.06))
@@ -62,6 +63,7 @@ class Mix:
     rates: float = 0.45
     answers_nps: float = 0.25
     uses_assist: float = 0.65
+    tags_reason: float = 0.75  # agents say why the conversation needed a person
 
 
 @dataclass
@@ -221,6 +223,12 @@ class TrafficSimulator:
                     ),
                 )  # fmt: skip
         await self._say(agent, cid, reply)
+        if rng.random() < mix.tags_reason:
+            async with self.container.uow() as uow:
+                await routing_service.tag_escalation_reason(
+                    uow, actor=agent, config=self.container.routing, conversation_id=cid,
+                    code=_reason_for(rng, intent, trigger=await self._trigger(cid)),
+                )  # fmt: skip
         self.clock.advance(seconds=rng.lognormvariate(math.log(300), 0.6))  # handle: median 5 min
         await self._close(agent, cid)
         report.resolved_by_person += 1
@@ -236,6 +244,11 @@ class TrafficSimulator:
                 limits=self.container.limits,
             )
         await self.container.queue.drain(timeout=30)  # the bot's turn and any handoff, on this clock
+
+    async def _trigger(self, cid: ConversationId) -> str | None:
+        async with self.container.uow(write=False) as uow:
+            found = await conversation_service.get_outcome(uow, actor=Actor.system(), conversation_id=cid)
+        return found.escalation_trigger
 
     async def _state(self, cid: ConversationId) -> Owner:
         async with self.container.uow(write=False) as uow:
@@ -283,6 +296,18 @@ class TrafficSimulator:
             )
 
 
-def _pick(rng: random.Random, shares: tuple[tuple[Any, float], ...]) -> Any:
-    values, weights = zip(*shares, strict=True)
-    return rng.choices(values, weights=weights, k=1)[0]
+def _reason_for(rng: random.Random, intent: str, *, trigger: str | None) -> str:
+    """What an agent would tag: an upset customer needed a person, one who asked mostly preferred one,
+    billing questions often need an exception or an action, the rest a mix of the bot's misses."""
+    if trigger == "sentiment":
+        return _pick(rng, (("emotional", 0.5), ("bot_misunderstood", 0.3), ("bot_wrong_answer", 0.2)))
+    if trigger == "customer_request":
+        return _pick(rng, (("customer_preference", 0.6), ("needs_action", 0.25), ("missing_knowledge", 0.15)))
+    if intent in BOT_UNHAPPY:
+        return _pick(rng, (("policy_exception", 0.5), ("needs_action", 0.3), ("product_issue", 0.2)))
+    return _pick(rng, (("bot_misunderstood", 0.4), ("missing_knowledge", 0.35), ("needs_action", 0.25)))
+
+
+def _pick(rng: random.Random, shares: tuple[tuple[T, float], ...]) -> T:
+    values = [value for value, _ in shares]
+    return rng.choices(values, weights=[weight for _, weight in shares], k=1)[0]

@@ -388,7 +388,8 @@ def bench_analytics(
         table.add_row(
             r.database, f"{r.conversations:,}", f"{r.window_conversations:,}",
             f"[green]{r.seconds:.3f}[/green]" if r.seconds < 2 else f"[red]{r.seconds:.3f}[/red]",
-            f"{r.baseline_seconds:.2f}", f"{r.speedup:.0f}x", f"{r.rollup_rows:,}", f"{r.rollup_seconds:.1f}",
+            f"{r.baseline_seconds:.2f}", f"{r.speedup:.0f}x", f"{r.rollup_rows:,}",
+            "reused" if r.rollup_seconds is None else f"{r.rollup_seconds:.1f}",
             "yes" if r.figures_match else "[red]no[/red]",
         )  # fmt: skip
     console.print(table)

@@ -270,7 +270,7 @@ class _Story:
         await expect(supervisor.get_by_role("status")).to_contain_text(
             "conversations from", timeout=TIMEOUT_MS
         )
-        await expect(supervisor.locator("canvas")).to_have_count(8, timeout=TIMEOUT_MS)
+        await expect(supervisor.locator("canvas")).to_have_count(10, timeout=TIMEOUT_MS)
         await supervisor.set_viewport_size({"width": 1280, "height": 1400})
         await self.shoot(supervisor, directory / "dashboard.png")
         on_step("dashboard.png")

@@ -1283,7 +1283,7 @@ async def past_agent_replies(
 
 # --- what analytics reads ------------------------------------------------------------------------------
 
-ANALYTICS_EVENTS = (Transition.REQUEST_HUMAN.value, Transition.RESOLVE.value, "intent_corrected")
+ANALYTICS_EVENTS = (Transition.REQUEST_HUMAN.value, Transition.RESOLVE.value, "intent_corrected", "tagged")
 
 
 @dataclass(frozen=True)

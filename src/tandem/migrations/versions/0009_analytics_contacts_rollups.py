@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("human_involved", sa.Boolean(), nullable=False),
         sa.Column("escalated", sa.Boolean(), nullable=False),
         sa.Column("escalation_trigger", sa.String(length=40), nullable=True),
+        sa.Column("escalation_reason", sa.String(length=60), nullable=True),
         sa.Column("first_signal_at", tandem.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("escalated_at", tandem.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("first_human_at", tandem.core.db.UTCDateTime(timezone=True), nullable=True),
@@ -69,6 +70,7 @@ def upgrade() -> None:
         sa.Column("team", sa.String(length=40), nullable=False),
         sa.Column("conversations", sa.BigInteger(), nullable=False),
         sa.Column("tally", tandem.core.db.JsonType, nullable=False),
+        sa.Column("reasons", tandem.core.db.JsonType, nullable=True),
         sa.PrimaryKeyConstraint(
             "grain", "bucket", "channel", "locale", "intent", "team", name=op.f("pk_analytics_rollups")
         ),

@@ -23,8 +23,9 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=ERR
 Day = Annotated[date | None, Query(description="YYYY-MM-DD (UTC); the window is [start, end], both included")]
 Filter = Annotated[str | None, Query(max_length=80, description="Only conversations with this value")]
 Grain = Annotated[Literal["hour", "day"] | None, Query(description="Default: hour up to 2 days, else day")]
-TABLES = ("series", "intents", "triggers", "channel", "locale", "intent", "team", "contacts")
-Table = Literal["series", "intents", "triggers", "channel", "locale", "intent", "team", "contacts"]
+Table = Literal[
+    "series", "intents", "triggers", "reasons", "channel", "locale", "intent", "team", "topic", "contacts"
+]
 
 
 def window_query(
@@ -60,7 +61,13 @@ async def dashboard(
     """Supervisors: every metric, the series, the funnel, breakdowns by channel, locale, intent and team,
     escalations by rule, and containment x CSAT per intent, for a window (default: the last 30 days)."""
     async with container.uow(write=False) as uow:
-        return await service.dashboard(uow, actor=actor, query=query, settings=container.settings)
+        return await service.dashboard(
+            uow,
+            actor=actor,
+            query=query,
+            settings=container.settings,
+            reason_labels=_reason_labels(container),
+        )
 
 
 @router.get("/metrics", response_model=list[MetricValue])
@@ -112,7 +119,13 @@ async def export(
     if table == "contacts":
         return StreamingResponse(_contacts_csv(container, query), media_type="text/csv", headers=headers)
     async with container.uow(write=False) as uow:
-        found = await service.dashboard(uow, actor=actor, query=query, settings=container.settings)
+        found = await service.dashboard(
+            uow,
+            actor=actor,
+            query=query,
+            settings=container.settings,
+            reason_labels=_reason_labels(container),
+        )
     return StreamingResponse(iter([_csv(_table(found, table))]), media_type="text/csv", headers=headers)
 
 
@@ -122,6 +135,10 @@ async def refresh(container: ContainerDep, actor: StaffActor) -> RefreshOut:
     actor.require_staff(Role.ADMIN)
     report = await service.refresh(container.uow)
     return RefreshOut(conversations=report.conversations, days=report.days, position=report.position)
+
+
+def _reason_labels(container: Any) -> dict[str, str]:
+    return {reason.code: reason.label for reason in container.routing.escalation_reasons}
 
 
 async def _contacts_csv(container: Any, query: service.Query) -> AsyncIterator[str]:
@@ -161,6 +178,10 @@ def _table(found: DashboardOut, table: str) -> list[list[Any]]:
     if table == "triggers":
         return [["trigger", "escalations", "share"]] + [
             [t.trigger, t.escalations, t.share] for t in found.triggers
+        ]
+    if table == "reasons":
+        return [["reason", "label", "escalations", "share"]] + [
+            [r.reason, r.label, r.escalations, r.share] for r in found.reasons
         ]
     return [[table, "conversations", "containment", "escalation_rate", "csat"]] + [
         [r.key, r.conversations, r.containment.value, r.escalation_rate.value, r.csat.value]

@@ -7,6 +7,7 @@
   var el = Tandem.el, api = Tandem.api, duration = Tandem.duration;
   var app = document.getElementById("app");
   var FILTERS = ["channel", "locale", "intent", "team"];
+  var BREAKDOWNS = ["topic", "channel", "locale", "intent", "team"];
   var HEADLINES = ["containment", "csat", "csat_after_handoff", "escalation_rate", "escalation_speed",
     "resolution_after_handoff", "first_contact_resolution", "service_level", "first_response_time",
     "average_handle_time", "abandonment_in_bot", "abandonment_in_queue", "human_touch_score",
@@ -201,7 +202,15 @@
       options: { plugins: { legend: { display: false } } }
     }, "Escalations by rule: " + data.triggers.map(function (t) { return t.trigger + " " + t.escalations; }).join(", "));
 
-    FILTERS.forEach(function (name) {
+    var reasons = card("Escalation reasons (agents' tags)", "reasons", "reasons");
+    grid.appendChild(reasons);
+    chart(reasons, "chart-reasons", {
+      type: "bar",
+      data: { labels: data.reasons.map(function (r) { return r.label; }), datasets: [{ label: "Escalations", data: data.reasons.map(function (r) { return r.escalations; }), backgroundColor: data.reasons.map(function (r) { return r.reason === "untagged" ? "#cbd5e1" : "#7c3aed"; }) }] },
+      options: { indexAxis: "y", plugins: { legend: { display: false } } }
+    }, "Escalations by the reason agents tagged: " + data.reasons.map(function (r) { return r.label + " " + r.escalations; }).join(", "));
+
+    BREAKDOWNS.forEach(function (name) {
       var rows = data.breakdowns[name];
       var box = card("By " + name, "by-" + name, name);
       grid.appendChild(box);
