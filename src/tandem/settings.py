@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     price_bot_conversation: float = Field(
         default=0.10, ge=0, description="What the AI costs per conversation (cost per contact, savings)."
     )
+    price_agent_hour: float = Field(
+        default=30.0, ge=0, description="What an hour of an agent costs, loaded (workforce plans, ROI)."
+    )
     price_human_conversation: float = Field(
         default=4.00,
         ge=0,

@@ -673,3 +673,16 @@ async def set_marker(work: UnitOfWork, name: str, value: int) -> None:
 
 async def rollup_count(work: UnitOfWork) -> int:
     return await repository.count_rollups(work.session)
+
+
+async def volume_counts(
+    work: UnitOfWork, *, start: datetime, days: int, interval_minutes: int, filters: dict[str, str]
+) -> list[float]:
+    """Conversations started per interval over ``days`` whole days from ``start`` (midnight UTC), from
+    the contact records: the history workforce plans forecast from."""
+    step = interval_minutes * 60
+    counts = [0.0] * (days * 24 * 60 // interval_minutes)
+    async for row in repository.contacts_between(work.session, start, start + days * DAY):
+        if all(getattr(row, name) == value for name, value in filters.items()):
+            counts[int((row.started_at - start).total_seconds() // step)] += 1
+    return counts

@@ -397,3 +397,47 @@ def bench_analytics(
 
 def _prefixed(report: Callable[[str, int, int], None], prefix: str) -> Callable[[str, int, int], None]:
     return lambda stage, done, total: report(f"{prefix}: {stage}", done, total)
+
+
+@bench_app.command("wfm")
+def bench_wfm(
+    rounds: Annotated[int, typer.Option(help="Timed rounds; the median is reported.", min=1)] = 3,
+    peer_python: Annotated[
+        str | None,
+        typer.Option(
+            help="A Python 3.12 with pyworkforce, for its Erlang A (default: python3.12 if it has it)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """A week of 15-minute intervals (672) staffed with Erlang C and Erlang A, against pyworkforce in the
+    same run. Targets: identical agent counts, Erlang C at least as fast, Erlang A at least 100x faster.
+    With --json: erlang_c_ms, erlang_a_ms, peer_erlang_c_ms, peer_erlang_a_ms, agent_counts_equal, and more."""
+    from tandem.bench.errors import BenchError
+    from tandem.bench.wfm import run_wfm_benchmark
+
+    try:
+        with stage_progress() as report:
+            result = run_wfm_benchmark(rounds=rounds, peer_python=peer_python, progress=report)
+    except BenchError as exc:
+        err.print(f"[red]Error:[/red] {exc.detail}")
+        raise typer.Exit(2) from None
+    if as_json:
+        console.out(json.dumps(result.as_dict()), highlight=False)
+        return
+    table = Table(title=f"Staffing a week of {result.intervals} intervals (median of {rounds})",
+                  caption="; ".join(result.notes) or None)  # fmt: skip
+    for header in ("Model", "Tandem ms", "pyworkforce ms", "Speed-up", "Same agent counts", "Peak agents"):
+        table.add_column(header, justify="left" if header == "Model" else "right")
+
+    def shown(value: float | None, unit: str = "") -> str:
+        return "not run" if value is None else f"{value:,.1f}{unit}"
+
+    for model, ours, peer, speedup, equal, peak in (
+        ("Erlang C", result.erlang_c_ms, result.peer_erlang_c_ms, result.speedup_c, result.erlang_c_counts_equal,
+         result.peak_agents_c),
+        ("Erlang A", result.erlang_a_ms, result.peer_erlang_a_ms, result.speedup_a, result.erlang_a_counts_equal,
+         result.peak_agents_a),
+    ):  # fmt: skip
+        table.add_row(model, f"{ours:,.1f}", shown(peer), shown(speedup, "x"), str(equal), str(peak))
+    console.print(table)

@@ -25,6 +25,7 @@ from tandem.cli.bench import bench_app
 from tandem.cli.common import console, err, exit_on_user_errors, settings_or_exit, stage_progress
 from tandem.cli.kb import kb_app
 from tandem.cli.learn import learn_app
+from tandem.cli.wfm import wfm_app
 from tandem.conversation import service as conversation_service
 from tandem.conversation.state import Owner
 from tandem.core import migrate
@@ -54,6 +55,7 @@ app.add_typer(bot_app, name="bot")
 app.add_typer(learn_app, name="learn")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(wfm_app, name="wfm")
 app.command("simulate")(simulate)
 escalation_app = typer.Typer(help="The escalation policy and routing files.", no_args_is_help=True)
 app.add_typer(escalation_app, name="escalation")

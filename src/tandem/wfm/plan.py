@@ -1,0 +1,113 @@
+"""From forecast volume to people, and what the bot is worth, pure.
+
+Human demand is the forecast volume times (1 - the bot's containment); each interval is staffed with
+Erlang C, or Erlang A when customers' patience is known. The what-if compares the same forecast with the
+bot as measured, without a bot, and at a target containment: the people needed, their cost, the bot's
+cost, the cost per contact, and what the bot saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tandem.wfm.erlang import Demand, Staffing, StaffingInputError, Target, staff_erlang_a, staff_erlang_c
+
+
+@dataclass(frozen=True)
+class Prices:
+    agent_hour: float  # what an hour of an agent costs (loaded)
+    bot_conversation: float  # what the AI costs per conversation
+
+
+def human_volume(volume: float, containment: float) -> float:
+    if not 0 <= containment <= 1:
+        raise StaffingInputError(f"containment must be between 0 and 1; got {containment}")
+    return volume * (1 - containment)
+
+
+def staffing_plan(
+    volumes: Sequence[float] | np.ndarray,
+    *,
+    interval_minutes: int,
+    aht_seconds: float,
+    target: Target,
+    patience_seconds: float | None = None,
+    containment: float = 0.0,
+) -> list[Staffing]:
+    """People per interval for what reaches them (Erlang A with ``patience_seconds``, else Erlang C)."""
+    plan = []
+    for volume in volumes:
+        demand = Demand(human_volume(volume, containment), interval_minutes * 60, aht_seconds)
+        plan.append(
+            staff_erlang_a(demand, target, patience_seconds)
+            if patience_seconds
+            else staff_erlang_c(demand, target)
+        )
+    return plan
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    containment: float
+    contacts: float
+    human_contacts: float
+    agent_hours: float
+    peak_agents: int
+    people_cost: float
+    bot_cost: float
+    cost: float
+    cost_per_contact: float | None
+    savings: float  # against the same forecast without a bot
+    agents: list[int]
+
+
+def what_if(
+    volumes: Sequence[float] | np.ndarray,
+    *,
+    interval_minutes: int,
+    aht_seconds: float,
+    target: Target,
+    containments: dict[str, float],
+    prices: Prices,
+    patience_seconds: float | None = None,
+) -> list[Scenario]:
+    """One scenario per named containment, plus ``no bot`` (containment 0, no bot cost) to compare with."""
+    hours = interval_minutes / 60
+    contacts = float(sum(volumes))
+
+    def run(name: str, containment: float, with_bot: bool) -> tuple[str, float, list[int], float]:
+        plan = staffing_plan(
+            volumes, interval_minutes=interval_minutes, aht_seconds=aht_seconds, target=target,
+            patience_seconds=patience_seconds, containment=containment,
+        )  # fmt: skip
+        agents = [s.agents for s in plan]
+        bot = contacts * prices.bot_conversation if with_bot else 0.0
+        return name, containment, agents, bot
+
+    runs = [run("no bot", 0.0, False)] + [run(name, c, True) for name, c in containments.items()]
+    baseline_cost = sum(runs[0][2]) * hours * prices.agent_hour
+    scenarios = []
+    for name, containment, agents, bot in runs:
+        people = sum(agents) * hours * prices.agent_hour
+        cost = people + bot
+        scenarios.append(
+            Scenario(
+                name=name,
+                containment=containment,
+                contacts=contacts,
+                human_contacts=contacts * (1 - containment),
+                agent_hours=sum(agents) * hours,
+                peak_agents=max(agents, default=0),
+                people_cost=round(people, 2),
+                bot_cost=round(bot, 2),
+                cost=round(cost, 2),
+                cost_per_contact=round(cost / contacts, 4) if contacts else None,
+                savings=round(baseline_cost - cost, 2),
+                agents=agents,
+            )
+        )
+    return scenarios
