@@ -93,3 +93,34 @@ async def test_an_agent_cannot_open_the_dashboard(page: Any, live_server: LiveSe
     await _sign_in(page, live_server, "alex@tandem.example")
     response = await page.goto(f"{live_server.http}/console/analytics")
     assert response is not None and response.status == 403
+
+
+async def test_a_supervisor_plans_the_workforce_from_the_history(
+    history: int, page: Any, live_server: LiveServer
+) -> None:
+    await _sign_in(page, live_server, "supervisor@tandem.example")
+    await page.goto(f"{live_server.http}/console/analytics")
+    await page.get_by_role("link", name="Workforce plan").click()
+    await page.get_by_label("Interval (minutes)").select_option("60")
+    await page.get_by_label("Days to plan").fill("2")
+    await page.get_by_label("History (days)").fill("14")
+    await page.get_by_label("Target containment").fill("0.8")
+    await page.get_by_role("button", name="Plan").click()
+    status = page.get_by_role("status")
+    await expect(status).to_contain_text("Planned 48 intervals from 14 days of history", timeout=60_000)
+    for name in ("volume", "staff", "scenarios"):
+        points = await page.evaluate(
+            "id => Chart.getChart(document.getElementById(id)).data.datasets[0].data.length", f"chart-{name}"
+        )
+        assert points > 0, name
+    scenarios = page.get_by_role("table", name="Scenarios")
+    await expect(scenarios.get_by_role("row")).to_have_count(4)  # header, no bot, with the bot, target
+    await expect(scenarios).to_contain_text("no bot")
+    href = await page.get_by_role("link", name="Download the shifts as CSV").get_attribute("href")
+    assert href is not None and href.startswith("blob:")
+    await page.get_by_label("Service level").fill("1.5")  # the browser's own check stops it
+    await page.get_by_label("Service level").fill("0.8")
+    await page.get_by_label("History (days)").fill("5")
+    await page.get_by_label("History (days)").evaluate("node => node.removeAttribute('min')")
+    await page.get_by_role("button", name="Plan").click()
+    await expect(status).to_contain_text("Could not plan")

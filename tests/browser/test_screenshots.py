@@ -1,6 +1,6 @@
-"""``tandem screenshots``: the five pictures (the dashboard over simulated traffic among them) are real
-PNGs with something on them, taken in Chromium over a scratch demo store, and no page raised a JavaScript
-error on the way."""
+"""``tandem screenshots``: the six pictures (the dashboard and the workforce plan over simulated traffic
+among them) are real PNGs with something on them, taken in Chromium over a scratch demo store, and no page
+raised a JavaScript error on the way."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tandem.settings import Settings
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)  # a fresh data dir trains the bot's intent model first (most of the time)
-async def test_the_five_screenshots_are_written(tmp_path: Path) -> None:
+async def test_the_six_screenshots_are_written(tmp_path: Path) -> None:
     if not HAVE_CHROMIUM:
         service_missing("Chromium", FileNotFoundError(CHROMIUM))
     settings = Settings(

@@ -90,9 +90,17 @@ def test_more_people_never_make_waiting_likelier(
 
 
 def test_infinitely_patient_customers_are_erlang_c() -> None:
-    patient = erlang_a_staffing(14, TEXTBOOK, answer_seconds=20, patience_seconds=1e9)
-    assert patient.service_level == pytest.approx(erlang_c_staffing(14, TEXTBOOK, 20).service_level, abs=1e-5)
-    assert patient.abandonment == pytest.approx(0, abs=1e-5)
+    patient = erlang_a_staffing(14, TEXTBOOK, answer_seconds=20, patience_seconds=86_400)
+    assert patient.service_level == pytest.approx(erlang_c_staffing(14, TEXTBOOK, 20).service_level, abs=1e-3)
+    assert patient.abandonment == pytest.approx(0, abs=1e-3)
+
+
+def test_very_impatient_customers_on_a_huge_floor_are_answered_quickly() -> None:
+    huge = Demand(volume=200_000, interval_seconds=1800, aht_seconds=180)  # 20,000 Erlangs
+    found = staff_erlang_a(huge, Target(0.8, 20), patience_seconds=1)  # far below the Erlang C answer
+    assert found.positions < 0.9 * staff_erlang_c(huge, Target(0.8, 20)).positions
+    below = erlang_a_staffing(found.positions - 1, huge, 20, 1)
+    assert found.service_level >= 0.8 > below.service_level  # the smallest count that meets the target
 
 
 def test_hundreds_of_agents_and_an_empty_interval() -> None:
@@ -124,6 +132,8 @@ def test_shrinkage_occupancy_caps_and_chats_round_up_to_whole_people() -> None:
         (lambda: Target(answer_seconds=-1), "answer_seconds must be 0 or more"),
         (lambda: Target(shrinkage=1.0), "shrinkage"),
         (lambda: erlang_a_staffing(10, TEXTBOOK, 20, 0), "patience_seconds"),
+        (lambda: erlang_a_staffing(10, TEXTBOOK, 20, 5e-324), "patience_seconds must be 1 to 86,400"),
+        (lambda: Demand(10**9, 60, 600), "at most 20,000 Erlangs"),
     ],
 )
 def test_bad_input_names_the_field(make: object, says: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from tandem.wfm.erlang import Target
 from tandem.wfm.forecast import ForecastInputError, Series, backtest, forecast, generated_history
 from tandem.wfm.history import read_csv
-from tandem.wfm.plan import Prices, staffing_plan, what_if
+from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
 from tandem.wfm.schedule import ScheduleInputError, ShiftRules, schedule
 
 
@@ -95,3 +95,21 @@ def test_the_what_if_prices_the_bot() -> None:
     assert bot.cost_per_contact < none.cost_per_contact
     plan = staffing_plan([0.0, 20.0], interval_minutes=30, aht_seconds=300, target=target)
     assert plan[0].agents == 0 and plan[1].agents > 0  # a quiet interval needs nobody
+
+
+def test_the_busiest_interval_simulated_with_the_scheduled_people_keeps_the_promise() -> None:
+    volumes = [20.0] * 8 + [120.0] * 8 + [60.0] * 8  # contacts per 30 minutes
+    target = Target(service_level=0.8, answer_seconds=30, shrinkage=0.25)
+    plan = staffing_plan(volumes, interval_minutes=30, aht_seconds=240, target=target, containment=0.5)
+    shifts = schedule([s.agents for s in plan], interval_minutes=30)
+    checked = validate_busiest(volumes, shifts.coverage, interval_minutes=30, aht_seconds=240, target=target,
+                               containment=0.5)  # fmt: skip
+    assert checked is not None and checked.interval == 8
+    assert checked.promised_service_level >= 0.8
+    assert abs(checked.achieved_service_level - checked.promised_service_level) < 0.03
+    assert (
+        validate_busiest(
+            [0.0, 0.0], [0, 0], interval_minutes=30, aht_seconds=240, target=target, containment=0
+        )
+        is None
+    )

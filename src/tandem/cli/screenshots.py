@@ -7,8 +7,8 @@ loopback port, and Debian's Chromium, driven by Playwright, plays one story thro
 customer asks a question, gets the bot's answer, asks for a person; an agent (demo staff, created with a
 known password by the demo seed) signs in, accepts the offer, reads the handoff summary and replies; two
 more customers (German and French, whom the online agent cannot serve) wait in their queues while a
-supervisor watches the floor, then opens the analytics. Every screenshot waits for its content first (20 s
-at most).
+supervisor watches the floor, then opens the analytics and plans the next week's staff. Every screenshot
+waits for its content first (20 s at most; the plan a minute).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PHONE = {"width": 390, "height": 844}
 AGENT_EMAIL = "alex@tandem.example"  # demo staff, created by the demo seed through the accounts service
 AGENT_NAME = "Alex Rivera"
 SUPERVISOR_EMAIL = "supervisor@tandem.example"
-FILES = ("widget.png", "widget-phone.png", "console.png", "supervisor.png", "dashboard.png")
+FILES = ("widget.png", "widget-phone.png", "console.png", "supervisor.png", "dashboard.png", "wfm.png")
 STEPS = ("simulating traffic", "starting Tandem", *FILES)
 SIMULATED = (240, 14)  # conversations, over days: the dashboard's history
 # The customer of the story asks where her order is (a demo account), gets the bot's answer and asks for a
@@ -172,7 +172,7 @@ async def capture(
     settings: Settings,
     on_step: Callable[[str], None] = lambda step: None,
 ) -> Capture:
-    """Serve a scratch demo in-process and write the four screenshots into ``directory``."""
+    """Serve a scratch demo in-process and write the screenshots into ``directory``."""
     from playwright.async_api import async_playwright
 
     result = Capture()
@@ -274,6 +274,13 @@ class _Story:
         await supervisor.set_viewport_size({"width": 1280, "height": 1400})
         await self.shoot(supervisor, directory / "dashboard.png")
         on_step("dashboard.png")
+
+        await supervisor.get_by_role("link", name="Workforce plan").click()
+        await supervisor.get_by_label("History (days)").fill(str(SIMULATED[1]))
+        await supervisor.get_by_role("button", name="Plan").click()
+        await expect(supervisor.get_by_role("status")).to_contain_text("Planned", timeout=60_000)
+        await self.shoot(supervisor, directory / "wfm.png")
+        on_step("wfm.png")
 
     async def _ask_for_a_person(
         self,

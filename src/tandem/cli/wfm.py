@@ -195,7 +195,7 @@ def plan_command(
     """Plan the next days: forecast, what reaches people given the bot's containment, people per
     interval, shifts and breaks (OR-Tools), and the what-if without the bot and at a target containment."""
     from tandem.wfm.forecast import forecast
-    from tandem.wfm.plan import Prices, staffing_plan, what_if
+    from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
     from tandem.wfm.schedule import ShiftRules, schedule
 
     settings = settings_or_exit()
@@ -226,6 +226,12 @@ def plan_command(
             containments=scenarios, patience_seconds=patience_seconds,
             prices=Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation),
         )  # fmt: skip
+        report("simulation", 0, 1)
+        checked = validate_busiest(
+            volumes, shifts.coverage, interval_minutes=interval_minutes, aht_seconds=aht_seconds, target=target,
+            containment=measured, patience_seconds=patience_seconds,
+        )  # fmt: skip
+        report("simulation", 1, 1)
     start = history.at(len(history.counts))
     if output is not None:
         step = interval_minutes * 60
@@ -269,6 +275,11 @@ def plan_command(
         f"{shifts.people} shifts of 8 hours cover the requirement ({shifts.status})"
         + (f"; written to {output}" if output else ".")
     )
+    if checked is not None:
+        console.print(
+            f"The busiest interval, simulated with {checked.positions} positions: {checked.achieved_service_level:.1%} "
+            f"answered in time (promised {checked.promised_service_level:.1%})."
+        )
 
 
 def _measured_containment() -> float | None:

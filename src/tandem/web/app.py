@@ -28,6 +28,7 @@ from tandem.web.routes import (
     learning,
     routing,
     system,
+    wfm,
 )
 
 DESCRIPTION = """
@@ -66,7 +67,19 @@ def create_app(
         allow_headers=["authorization", "content-type"],
         allow_credentials=False,
     )
-    for module in (system, auth, conversations, customers, routing, assist, kb, learning, analytics, console):
+    for module in (
+        system,
+        auth,
+        conversations,
+        customers,
+        routing,
+        assist,
+        kb,
+        learning,
+        analytics,
+        wfm,
+        console,
+    ):
         app.include_router(module.router)
     app.include_router(gateway.router)
     # The chat widget is plain files in the package: nothing is fetched from a CDN.

@@ -22,6 +22,9 @@ from scipy.special import gammaln
 
 from tandem.core.errors import InvalidInputError
 
+MAX_TRAFFIC = 20_000  # Erlangs: four times the largest contact centres, still a fraction of a second
+MAX_PATIENCE = 86_400  # seconds: a day; longer is Erlang C
+
 
 class StaffingInputError(InvalidInputError):
     """A parameter out of its range; the message names it."""
@@ -39,6 +42,8 @@ class Demand:
         _require(self.volume >= 0 and math.isfinite(self.volume), "volume", "0 or more", self.volume)
         _require(self.interval_seconds > 0, "interval", "more than 0 seconds", self.interval_seconds)
         _require(self.aht_seconds > 0, "aht_seconds", "more than 0", self.aht_seconds)
+        _require(self.traffic <= MAX_TRAFFIC, "volume x aht_seconds / interval", f"at most {MAX_TRAFFIC:,} Erlangs",
+                 round(self.traffic))  # fmt: skip
 
     @property
     def traffic(self) -> float:
@@ -155,7 +160,9 @@ def _erlang_a(
     """Erlang A for several position counts at once, in logarithms: the states below ``n`` (nobody
     waits) as one cumulative sum over the Poisson terms, the queue as one row per count and one column
     per customer ahead."""
-    _require(patience_seconds > 0, "patience_seconds", "more than 0", patience_seconds)
+    _require(
+        1 <= patience_seconds <= MAX_PATIENCE, "patience_seconds", f"1 to {MAX_PATIENCE:,}", patience_seconds
+    )
     if demand.volume == 0:
         zeros = np.zeros(len(candidates))
         return _Measures(candidates, zeros + 1.0, zeros, zeros, zeros, zeros)
@@ -183,7 +190,7 @@ def _erlang_a(
     abandonment = theta * queued / lam
     return _Measures(
         positions=counts,
-        service_level=np.minimum(1.0, 1 - waiting + (waits * within).sum(axis=1)),
+        service_level=np.clip(1 - waiting + (waits * within).sum(axis=1), 0.0, 1.0),
         asa_seconds=queued / lam,
         occupancy=lam * (1 - abandonment) / (counts * mu),
         waiting_probability=waiting,
@@ -260,26 +267,46 @@ WINDOW = 8  # position counts evaluated per pass of the Erlang A search
 
 def staff_erlang_a(demand: Demand, target: Target, patience_seconds: float) -> Staffing:
     """The fewest people meeting the service level, the occupancy cap and the abandonment cap when
-    customers give up (Erlang A). More positions never lower the service level, so a window of counts
-    around the Erlang C answer (patience only helps) is evaluated at once and moved until it holds the
-    smallest count that meets the targets."""
+    customers give up (Erlang A). More positions never lower the service level: a window of counts around
+    the Erlang C answer (patience only helps) is evaluated at once, and bisection finds the answer when it
+    lies outside."""
     if demand.volume == 0:
         return Staffing(0, 0, 1.0, 0.0, 0.0, 0.0, 0.0)
     start = staff_erlang_c(demand, replace(target, max_occupancy=1.0, shrinkage=0.0, concurrency=1)).positions
-    low = max(1, start - WINDOW + 3)  # patience usually saves a few people
-    while True:
+    low = max(1, start - WINDOW + 3)  # patience usually saves a few people: one pass, most of the time
+    for _ in range(3):  # a window or two lower when patience saves more
         found = _erlang_a(np.arange(low, low + WINDOW), demand, target.answer_seconds, patience_seconds)
-        meets = (
-            (found.service_level >= target.service_level)
-            & (found.occupancy <= target.max_occupancy)
-            & (found.abandonment <= target.max_abandonment)
-        )
-        if not meets.any():
-            low += WINDOW
-        elif meets[0] and low > 1:
-            low = max(1, low - WINDOW + 1)  # keep the old lowest in view: no ping-pong
-        else:
+        meets = _meets(found, target)
+        if meets.any() and not (meets[0] and low > 1):
             return _scheduled(found.at(int(np.argmax(meets))), target)
+        if not meets.any():
+            break
+        low = max(1, low - WINDOW + 1)  # keep the old lowest in view
+    # outside the window: bisect (the targets hold from some count on)
+    if meets.any():
+        bad, good = 0, low  # count 0 never serves anyone
+    else:
+        bad, good = low + WINDOW - 1, low + WINDOW
+        while not _meets(
+            _erlang_a(np.array([good]), demand, target.answer_seconds, patience_seconds), target
+        )[0]:
+            bad, good = good, good * 2
+    while good - bad > 1:
+        middle = (bad + good) // 2
+        if _meets(_erlang_a(np.array([middle]), demand, target.answer_seconds, patience_seconds), target)[0]:
+            good = middle
+        else:
+            bad = middle
+    return _scheduled(erlang_a_staffing(good, demand, target.answer_seconds, patience_seconds), target)
+
+
+def _meets(found: _Measures, target: Target) -> np.ndarray:
+    met: np.ndarray = (
+        (found.service_level >= target.service_level)
+        & (found.occupancy <= target.max_occupancy)
+        & (found.abandonment <= target.max_abandonment)
+    )
+    return met
 
 
 def _scheduled(found: Staffing, target: Target) -> Staffing:

@@ -111,3 +111,55 @@ def what_if(
             )
         )
     return scenarios
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The busiest interval, simulated with the people the shifts put there (SimPy)."""
+
+    interval: int
+    positions: int
+    promised_service_level: float
+    achieved_service_level: float
+    promised_abandonment: float | None
+    achieved_abandonment: float
+
+
+def validate_busiest(
+    volumes: Sequence[float] | np.ndarray,
+    coverage: Sequence[int],
+    *,
+    interval_minutes: int,
+    aht_seconds: float,
+    target: Target,
+    containment: float,
+    patience_seconds: float | None = None,
+    arrivals: int = 20_000,
+) -> Validation | None:
+    """Simulate the interval with the most contacts, staffed as scheduled: the people on the floor, less
+    shrinkage, times the chats each takes. None when there are no contacts."""
+    from tandem.wfm.erlang import erlang_a_staffing, erlang_c_staffing
+    from tandem.wfm.simulation import simulate
+
+    if not len(volumes) or max(volumes) <= 0:
+        return None
+    busiest = int(np.argmax(volumes))
+    demand = Demand(human_volume(float(volumes[busiest]), containment), interval_minutes * 60, aht_seconds)
+    positions = max(1, int(coverage[busiest] * (1 - target.shrinkage)) * target.concurrency)
+    promised = (
+        erlang_a_staffing(positions, demand, target.answer_seconds, patience_seconds)
+        if patience_seconds
+        else erlang_c_staffing(positions, demand, target.answer_seconds)
+    )
+    achieved = simulate(
+        demand, positions, answer_seconds=target.answer_seconds, patience_seconds=patience_seconds,
+        arrivals=arrivals, warmup=arrivals // 10, seed=busiest,
+    )  # fmt: skip
+    return Validation(
+        interval=busiest,
+        positions=positions,
+        promised_service_level=round(promised.service_level, 4),
+        achieved_service_level=round(achieved.service_level, 4),
+        promised_abandonment=None if promised.abandonment is None else round(promised.abandonment, 4),
+        achieved_abandonment=round(achieved.abandonment, 4),
+    )

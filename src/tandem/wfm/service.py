@@ -3,13 +3,31 @@ bot achieves, read from analytics (contact records and rollups)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, timedelta
 
 from tandem.accounts.actors import Actor, Role
 from tandem.analytics import service as analytics_service
 from tandem.core.uow import UnitOfWork
 from tandem.settings import Settings
-from tandem.wfm.forecast import ForecastInputError, Series
+from tandem.wfm.erlang import Target
+from tandem.wfm.forecast import ForecastInputError, Series, backtest, forecast
+from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
+from tandem.wfm.schedule import ShiftRules, schedule
+from tandem.wfm.schemas import (
+    BacktestOut,
+    IntervalOut,
+    PlanIn,
+    PlanOut,
+    ScenarioOut,
+    ShiftOut,
+    ValidationOut,
+)
+
+
+def require_planner(actor: Actor) -> None:
+    """Workforce plans are for supervisors and admins."""
+    actor.require_staff(Role.SUPERVISOR)
 
 
 async def volume_history(
@@ -38,3 +56,97 @@ async def measured_containment(
     )  # fmt: skip
     found = await analytics_service.dashboard(work, actor=actor, query=query, settings=settings)
     return next(m.value for m in found.metrics if m.name == "containment")
+
+
+async def plan(work: UnitOfWork, *, actor: Actor, settings: Settings, request: PlanIn) -> PlanOut:
+    """Forecast this deployment's volume, staff what reaches people, schedule shifts and price the bot.
+    The maths runs in a thread: a week's shifts take the solver up to 20 seconds."""
+    actor.require_staff(Role.SUPERVISOR)
+    filters = {k: v for k, v in (("channel", request.channel), ("intent", request.intent)) if v}
+    history = await volume_history(
+        work,
+        actor=actor,
+        interval_minutes=request.interval_minutes,
+        days=request.history_days,
+        filters=filters,
+    )
+    measured = request.containment is None
+    containment = request.containment
+    if containment is None:
+        containment = await measured_containment(work, actor=actor, settings=settings, filters=filters) or 0.0
+    prices = Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation)
+    return await asyncio.to_thread(_plan, history, request, containment, measured, prices)
+
+
+def _plan(history: Series, request: PlanIn, containment: float, measured: bool, prices: Prices) -> PlanOut:
+    target = Target(
+        service_level=request.service_level, answer_seconds=request.answer_seconds,
+        max_occupancy=request.max_occupancy, shrinkage=request.shrinkage, concurrency=request.concurrency,
+    )  # fmt: skip
+    held_out = min(14, max(1, history.days - 14))
+    checked = backtest(history, held_out) if history.days >= held_out + 14 else None
+    volumes = forecast(history, request.days)
+    staffing = staffing_plan(
+        volumes, interval_minutes=request.interval_minutes, aht_seconds=request.aht_seconds, target=target,
+        patience_seconds=request.patience_seconds, containment=containment,
+    )  # fmt: skip
+    rules = ShiftRules.for_interval(request.interval_minutes)
+    shifts = schedule(
+        [s.agents for s in staffing], interval_minutes=request.interval_minutes, rules=rules, seconds=20
+    )
+    scenarios = {"with the bot": containment}
+    if request.target_containment is not None:
+        scenarios["target"] = request.target_containment
+    compared = what_if(
+        volumes, interval_minutes=request.interval_minutes, aht_seconds=request.aht_seconds, target=target,
+        containments=scenarios, prices=prices, patience_seconds=request.patience_seconds,
+    )  # fmt: skip
+    start = history.at(len(history.counts))
+    step = timedelta(minutes=request.interval_minutes)
+    checked_busiest = validate_busiest(
+        volumes, shifts.coverage, interval_minutes=request.interval_minutes, aht_seconds=request.aht_seconds,
+        target=target, containment=containment, patience_seconds=request.patience_seconds,
+    )  # fmt: skip
+    return PlanOut(
+        model="erlang_a" if request.patience_seconds else "erlang_c",
+        containment=containment,
+        containment_measured=measured,
+        history_days=history.days,
+        backtest=BacktestOut(
+            held_out_days=held_out,
+            mape=checked.model.mape if checked else None,
+            wape=checked.model.wape if checked else None,
+            naive_mape=checked.seasonal_naive.mape if checked else None,
+            naive_wape=checked.seasonal_naive.wape if checked else None,
+            beats_naive=checked.beats_naive if checked else False,
+        ),
+        intervals=[
+            IntervalOut(
+                start=start + i * step,
+                volume=round(float(v), 2),
+                human_volume=round(float(v) * (1 - containment), 2),
+                agents=s.agents,
+                scheduled=shifts.coverage[i],
+            )
+            for i, (v, s) in enumerate(zip(volumes, staffing, strict=True))
+        ],
+        shifts=[
+            ShiftOut(
+                start=start + shift.start * step,
+                break_start=start + shift.break_start * step,
+                end=start + shift.start * step + timedelta(minutes=rules.length_minutes),
+                people=shift.people,
+            )
+            for shift in sorted(shifts.shifts, key=lambda s: (s.start, s.break_start))
+        ],
+        people_scheduled=shifts.people,
+        shortfall_intervals=sum(1 for s in shifts.shortfall if s),
+        schedule_status=shifts.status,
+        scenarios=[ScenarioOut(**{k: v for k, v in vars(s).items() if k != "agents"}) for s in compared],
+        validation=None
+        if checked_busiest is None
+        else ValidationOut(
+            start=start + checked_busiest.interval * step,
+            **{k: v for k, v in vars(checked_busiest).items() if k != "interval"},
+        ),
+    )

@@ -79,6 +79,13 @@ async def analytics(request: Request, container: ContainerDep) -> Response:
     return await _supervisor_page(request, container, page)
 
 
+@router.get("/console/wfm", response_class=HTMLResponse, include_in_schema=False)
+async def workforce(request: Request, container: ContainerDep) -> Response:
+    """The workforce plan (forecast, staffing, shifts, the bot's what-if); supervisors and admins only."""
+    page = console_page(script="wfm.js", title="Workforce plan", libraries=("chart.umd.min.js",))
+    return await _supervisor_page(request, container, page)
+
+
 async def _supervisor_page(request: Request, container: ContainerDep, page: str) -> Response:
     try:
         actor = await resolve_actor(container, request.cookies.get(SESSION_COOKIE), None)

@@ -26,6 +26,7 @@
   app.removeAttribute("aria-live");
   var header = el("header");
   header.appendChild(el("h1", {}, "Analytics"));
+  header.appendChild(el("a", { href: "/console/wfm" }, "Workforce plan"));
   header.appendChild(el("a", { href: "/console/supervisor" }, "Supervisor view"));
   header.appendChild(el("a", { href: "/console" }, "Console"));
   app.appendChild(header);
