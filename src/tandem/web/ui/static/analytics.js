@@ -19,7 +19,6 @@
     fix_both: ["Fix both", "#d97706"],
     too_few: ["Too few to judge", "#94a3b8"]
   };
-  var charts = {};
   var known = {};  // filter -> values seen in the unfiltered window (the selects' options)
 
   app.textContent = "";
@@ -98,27 +97,14 @@
     return grid;
   }
   function card(title, id, csv) {
-    var box = el("section", { class: "card", "aria-labelledby": id + "-title" });
-    var top = el("div", { class: "card-top" });
-    top.appendChild(el("h2", { id: id + "-title" }, title));
+    var link = null;
     if (csv) {
-      var link = el("a", { href: "/api/v1/analytics/export/" + csv + "?" + params().toString(), download: "" }, "CSV");
+      link = el("a", { href: "/api/v1/analytics/export/" + csv + "?" + params().toString(), download: "" }, "CSV");
       link.setAttribute("aria-label", "Download " + title + " as CSV");
-      top.appendChild(link);
     }
-    box.appendChild(top);
-    return box;
+    return Tandem.card(title, id, link);
   }
-  function chart(box, id, config, label) {
-    var holder = el("div", { class: "chart" });
-    var canvas = el("canvas", { id: id, role: "img", "aria-label": label });
-    holder.appendChild(canvas);
-    box.appendChild(holder);
-    if (charts[id]) charts[id].destroy();
-    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
-    charts[id] = new Chart(canvas, config);
-    return charts[id];
-  }
+  var chart = Tandem.chart;
   var percentAxis = { min: 0, max: 1, ticks: { callback: function (v) { return Math.round(v * 100) + " %"; } } };
   function label(bucket, grain) {
     var d = new Date(bucket);

@@ -35,5 +35,26 @@
       : s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
     return value < 0 ? text + " late" : text;
   }
-  window.Tandem = { el: el, api: api, duration: duration };
+  // Dashboards (analytics, workforce plan): a titled card, and a Chart.js chart in it that replaces the
+  // one drawn before under the same id. Chart.js is vendored; pages that chart load it first.
+  var charts = {};
+  function card(title, id, link) {
+    var box = el("section", { class: "card", "aria-labelledby": id + "-title" });
+    var top = el("div", { class: "card-top" });
+    top.appendChild(el("h2", { id: id + "-title" }, title));
+    if (link) top.appendChild(link);
+    box.appendChild(top);
+    return box;
+  }
+  function chart(box, id, config, label) {
+    var holder = el("div", { class: "chart" });
+    var canvas = el("canvas", { id: id, role: "img", "aria-label": label });
+    holder.appendChild(canvas);
+    box.appendChild(holder);
+    if (charts[id]) charts[id].destroy();
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    charts[id] = new window.Chart(canvas, config);
+    return charts[id];
+  }
+  window.Tandem = { el: el, api: api, duration: duration, card: card, chart: chart };
 })();

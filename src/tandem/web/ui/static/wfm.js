@@ -6,7 +6,6 @@
   "use strict";
   var el = Tandem.el, api = Tandem.api;
   var app = document.getElementById("app");
-  var charts = {};
   app.textContent = "";
   app.removeAttribute("aria-live");
   var header = el("header");
@@ -69,22 +68,7 @@
     if (note) t.appendChild(el("small", {}, note));
     grid.appendChild(t);
   }
-  function card(title, id) {
-    var box = el("section", { class: "card", "aria-labelledby": id + "-title" });
-    var top = el("div", { class: "card-top" });
-    top.appendChild(el("h2", { id: id + "-title" }, title));
-    box.appendChild(top);
-    return box;
-  }
-  function chart(box, id, config, label) {
-    var holder = el("div", { class: "chart" });
-    var canvas = el("canvas", { id: id, role: "img", "aria-label": label });
-    holder.appendChild(canvas);
-    box.appendChild(holder);
-    if (charts[id]) charts[id].destroy();
-    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
-    charts[id] = new Chart(canvas, config);
-  }
+  var card = Tandem.card, chart = Tandem.chart;
   function when(iso) { var d = new Date(iso); return d.toISOString().slice(5, 16).replace("T", " "); }
   function csv(plan) {
     var lines = ["shift_start,break_start,shift_end,people"].concat(plan.shifts.map(function (s) {
