@@ -63,6 +63,12 @@ async def test_a_plan_from_the_history_prices_the_bot(history: None, api: httpx.
     assert plan["shortfall_intervals"] == 0 and all(i["scheduled"] >= i["agents"] for i in plan["intervals"])
     checked = plan["validation"]  # the busiest interval, simulated with the scheduled people
     assert checked is not None and checked["achieved_service_level"] >= 0.8 - 0.05
+    measured = await api.post("/api/v1/wfm/plan", json={"interval_minutes": 60, "days": 1, "history_days": 14},
+                              headers=bearer(admin))  # fmt: skip
+    found = measured.json()
+    assert measured.status_code == 200 and found["containment_measured"] is True
+    assert 0 < found["containment"] < 1  # the simulated bot contains some, per channel and intent
+    assert all(i["human_volume"] <= i["volume"] for i in found["intervals"])
 
 
 async def test_only_supervisors_plan_and_impossible_targets_get_422(api: httpx.AsyncClient) -> None:

@@ -11,7 +11,7 @@ import pytest
 from tandem.wfm.erlang import Target
 from tandem.wfm.forecast import ForecastInputError, Series, backtest, forecast, generated_history
 from tandem.wfm.history import read_csv
-from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
+from tandem.wfm.plan import Prices, mix_containment, staffing_plan, validate_busiest, what_if
 from tandem.wfm.schedule import ScheduleInputError, ShiftRules, schedule
 
 
@@ -113,3 +113,26 @@ def test_the_busiest_interval_simulated_with_the_scheduled_people_keeps_the_prom
         )
         is None
     )
+
+
+def test_each_kind_of_contact_brings_its_own_containment_to_its_hours() -> None:
+    per_week = 7 * 24  # hourly
+    daytime = [10.0 if 9 <= h % 24 < 17 else 0.0 for h in range(2 * per_week)]  # two weeks of history
+    night = [4.0 if h % 24 < 6 else 0.0 for h in range(2 * per_week)]
+    both = [5.0 if h % 24 == 12 else 0.0 for h in range(2 * per_week)]
+    mixed = mix_containment(
+        {"web/order_status": daytime, "web/refund_status": night, "email/refund_status": both},
+        {"web/order_status": 0.9, "web/refund_status": 0.1},  # e-mail refunds never measured: the default
+        default=0.5,
+        per_week=per_week,
+    )
+    assert mixed[10] == pytest.approx(0.9) and mixed[3] == pytest.approx(0.1)
+    assert mixed[12] == pytest.approx((10 * 0.9 + 5 * 0.5) / 15)  # noon: order status and e-mail refunds
+    assert mixed[20] == 0.5  # nobody writes at 8 pm: the default
+    thin = mix_containment({"web/refund_status": [1.0] + [0.0] * (per_week - 1)}, {"web/refund_status": 0.1},
+                           default=0.5, per_week=per_week, prior=3)  # fmt: skip
+    assert thin[0] == pytest.approx((0.1 + 3 * 0.5) / 4)  # one contact does not decide its hour
+    plan = staffing_plan(
+        [40.0, 40.0], interval_minutes=60, aht_seconds=300, target=Target(), containment=[0.9, 0.1]
+    )
+    assert plan[0].agents < plan[1].agents  # the same volume, less reaching people

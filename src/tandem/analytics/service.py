@@ -677,12 +677,31 @@ async def rollup_count(work: UnitOfWork) -> int:
 
 async def volume_counts(
     work: UnitOfWork, *, start: datetime, days: int, interval_minutes: int, filters: dict[str, str]
-) -> list[float]:
-    """Conversations started per interval over ``days`` whole days from ``start`` (midnight UTC), from
-    the contact records: the history workforce plans forecast from."""
+) -> dict[tuple[str, str], list[float]]:
+    """Conversations started per interval over ``days`` whole days from ``start`` (midnight UTC), per
+    (channel, intent), from the contact records: the history workforce plans forecast from."""
     step = interval_minutes * 60
-    counts = [0.0] * (days * 24 * 60 // interval_minutes)
+    size = days * 24 * 60 // interval_minutes
+    counts: dict[tuple[str, str], list[float]] = {}
     async for row in repository.contacts_between(work.session, start, start + days * DAY):
         if all(getattr(row, name) == value for name, value in filters.items()):
-            counts[int((row.started_at - start).total_seconds() // step)] += 1
+            series = counts.setdefault((row.channel, row.intent), [0.0] * size)
+            series[int((row.started_at - start).total_seconds() // step)] += 1
     return counts
+
+
+async def containment_by_channel_and_intent(
+    work: UnitOfWork, *, actor: Actor, query: Query, settings: Settings
+) -> dict[tuple[str, str], m.Rate]:
+    """The bot's containment per (channel, intent) over the window, from the rollups."""
+    require_reader(actor)
+    rows = await _rows(work, query, retention_days=settings.analytics_retention_days)
+    pairs = [
+        f"{channel}\x1f{intent}"
+        for channel, intent in zip(rows.dims["channel"], rows.dims["intent"], strict=True)
+    ]
+    found = {}
+    for key, tally in rows.by(pairs).items():  # one string per pair: NumPy would split tuples into columns
+        channel, intent = str(key).split("\x1f", 1)
+        found[(channel, intent)] = m.containment(tally)
+    return found

@@ -12,7 +12,14 @@ from tandem.core.uow import UnitOfWork
 from tandem.settings import Settings
 from tandem.wfm.erlang import Target
 from tandem.wfm.forecast import ForecastInputError, Series, backtest, forecast
-from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
+from tandem.wfm.plan import (
+    Prices,
+    effective_containment,
+    mix_containment,
+    staffing_plan,
+    validate_busiest,
+    what_if,
+)
 from tandem.wfm.schedule import ShiftRules, schedule
 from tandem.wfm.schemas import (
     BacktestOut,
@@ -24,6 +31,8 @@ from tandem.wfm.schemas import (
     ValidationOut,
 )
 
+MIX_PRIOR = 3.0  # contacts at the overall containment added to each interval of the week's mix
+
 
 def require_planner(actor: Actor) -> None:
     """Workforce plans are for supervisors and admins."""
@@ -34,15 +43,26 @@ async def volume_history(
     work: UnitOfWork, *, actor: Actor, interval_minutes: int, days: int, filters: dict[str, str]
 ) -> Series:
     """The last ``days`` whole days (UTC) of conversations per interval."""
-    actor.require_staff(Role.SUPERVISOR)
+    return (
+        await _histories(work, actor=actor, interval_minutes=interval_minutes, days=days, filters=filters)
+    )[0]
+
+
+async def _histories(
+    work: UnitOfWork, *, actor: Actor, interval_minutes: int, days: int, filters: dict[str, str]
+) -> tuple[Series, dict[str, list[float]]]:
+    """The history in all, and per kind of contact ("channel/intent")."""
+    require_planner(actor)
     if not 14 <= days <= 730:
         raise ForecastInputError("history days must be between 14 and 730")
     today = work.clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=days)
-    counts = await analytics_service.volume_counts(
+    by_kind = await analytics_service.volume_counts(
         work, start=start, days=days, interval_minutes=interval_minutes, filters=filters
     )
-    return Series(start, interval_minutes, tuple(counts))
+    size = days * 24 * 60 // interval_minutes
+    total = [sum(series[i] for series in by_kind.values()) for i in range(size)] if by_kind else [0.0] * size
+    return Series(start, interval_minutes, tuple(total)), {f"{c}/{i}": v for (c, i), v in by_kind.items()}
 
 
 async def measured_containment(
@@ -63,7 +83,7 @@ async def plan(work: UnitOfWork, *, actor: Actor, settings: Settings, request: P
     The maths runs in a thread: a week's shifts take the solver up to 20 seconds."""
     actor.require_staff(Role.SUPERVISOR)
     filters = {k: v for k, v in (("channel", request.channel), ("intent", request.intent)) if v}
-    history = await volume_history(
+    history, by_kind = await _histories(
         work,
         actor=actor,
         interval_minutes=request.interval_minutes,
@@ -71,14 +91,30 @@ async def plan(work: UnitOfWork, *, actor: Actor, settings: Settings, request: P
         filters=filters,
     )
     measured = request.containment is None
-    containment = request.containment
-    if containment is None:
-        containment = await measured_containment(work, actor=actor, settings=settings, filters=filters) or 0.0
+    containment: float | list[float]
+    if request.containment is not None:
+        containment = request.containment
+    else:  # each kind of contact at its own containment, mixed as the history mixes them per interval
+        overall = await measured_containment(work, actor=actor, settings=settings, filters=filters) or 0.0
+        today = work.clock.now().date()
+        window = analytics_service.make_query(
+            start=today - timedelta(days=29), end=today, filters=dict(filters), today=today,
+            retention_days=settings.analytics_retention_days,
+        )  # fmt: skip
+        kinds = await analytics_service.containment_by_channel_and_intent(
+            work, actor=actor, query=window, settings=settings
+        )
+        shares = {f"{c}/{i}": rate.value for (c, i), rate in kinds.items() if rate.value is not None}
+        per_week = 7 * 24 * 60 // request.interval_minutes
+        week = mix_containment(by_kind, shares, default=overall, per_week=per_week, prior=MIX_PRIOR)
+        containment = [week[k % per_week] for k in range(request.days * per_week // 7)]
     prices = Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation)
     return await asyncio.to_thread(_plan, history, request, containment, measured, prices)
 
 
-def _plan(history: Series, request: PlanIn, containment: float, measured: bool, prices: Prices) -> PlanOut:
+def _plan(
+    history: Series, request: PlanIn, containment: float | list[float], measured: bool, prices: Prices
+) -> PlanOut:
     target = Target(
         service_level=request.service_level, answer_seconds=request.answer_seconds,
         max_occupancy=request.max_occupancy, shrinkage=request.shrinkage, concurrency=request.concurrency,
@@ -94,7 +130,7 @@ def _plan(history: Series, request: PlanIn, containment: float, measured: bool, 
     shifts = schedule(
         [s.agents for s in staffing], interval_minutes=request.interval_minutes, rules=rules, seconds=20
     )
-    scenarios = {"with the bot": containment}
+    scenarios: dict[str, float | list[float]] = {"with the bot": containment}
     if request.target_containment is not None:
         scenarios["target"] = request.target_containment
     compared = what_if(
@@ -107,9 +143,10 @@ def _plan(history: Series, request: PlanIn, containment: float, measured: bool, 
         volumes, shifts.coverage, interval_minutes=request.interval_minutes, aht_seconds=request.aht_seconds,
         target=target, containment=containment, patience_seconds=request.patience_seconds,
     )  # fmt: skip
+    shares = [containment] * len(volumes) if isinstance(containment, float | int) else containment
     return PlanOut(
         model="erlang_a" if request.patience_seconds else "erlang_c",
-        containment=containment,
+        containment=round(effective_containment(volumes, containment), 4),
         containment_measured=measured,
         history_days=history.days,
         backtest=BacktestOut(
@@ -124,7 +161,7 @@ def _plan(history: Series, request: PlanIn, containment: float, measured: bool, 
             IntervalOut(
                 start=start + i * step,
                 volume=round(float(v), 2),
-                human_volume=round(float(v) * (1 - containment), 2),
+                human_volume=round(float(v) * (1 - shares[i]), 2),
                 agents=s.agents,
                 scheduled=shifts.coverage[i],
             )
