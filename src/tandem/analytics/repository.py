@@ -63,12 +63,19 @@ async def contact_days(session: AsyncSession, conversation_ids: Sequence[int]) -
 
 
 async def contacts_between(
-    session: AsyncSession, start: datetime, end: datetime, *, batch: int = 10_000
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    batch: int = 10_000,
+    filters: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
-    """Contact rows started in [start, end), oldest first, streamed in batches."""
+    """Contact rows started in [start, end) (with these channel, locale, intent or team values), oldest
+    first, streamed in batches."""
     statement = (
         select(*ContactRecord.__table__.columns)
         .where(ContactRecord.started_at >= start, ContactRecord.started_at < end)
+        .where(*(getattr(ContactRecord, name) == value for name, value in (filters or {}).items()))
         .order_by(ContactRecord.started_at)
         .execution_options(yield_per=batch)
     )

@@ -114,7 +114,17 @@ METRICS: dict[str, Metric] = {
     ),
 }
 ASSIST_ACCEPTANCE = "assist_acceptance"  # from the verdicts on suggestions, not from the rollups
+ASSIST_METRIC = Metric("Agent-assist acceptance", "rate", "share", lambda t, s: m.Rate(None, 0, 0))
 METRIC_NAMES = (*METRICS, ASSIST_ACCEPTANCE)
+
+
+def catalogue() -> list[MetricValue]:
+    """Every metric by name, label, kind and unit (no values)."""
+    described = {**METRICS, ASSIST_ACCEPTANCE: ASSIST_METRIC}
+    return [
+        MetricValue(name=name, label=metric.label, kind=metric.kind, unit=metric.unit, value=None)
+        for name, metric in described.items()
+    ]
 
 
 def _cost_figure(costs: m.Costs) -> m.Figure:
@@ -498,9 +508,7 @@ def _compute(name: str, tally: m.Tally, settings: Settings) -> MetricValue:
 async def _assist_acceptance(work: UnitOfWork, query: Query) -> MetricValue:
     counts = await assist_service.verdict_counts(work, since=query.start, until=query.end)
     found = m.assist_acceptance(counts.get("accepted", 0), counts.get("edited", 0), counts.get("rejected", 0))
-    return _value(
-        ASSIST_ACCEPTANCE, Metric("Agent-assist acceptance", "rate", "share", lambda t, s: found), found
-    )
+    return _value(ASSIST_ACCEPTANCE, ASSIST_METRIC, found)
 
 
 SERIES_METRICS = ("containment", "escalation_rate", "csat", "csat_after_handoff", "abandonment_in_bot",
@@ -535,11 +543,12 @@ async def dashboard(
     reason_labels: dict[str, str] | None = None,
 ) -> DashboardOut:
     """Every figure of the dashboard for one window and filter, from the rollups."""
-    actor.require_staff(Role.SUPERVISOR)
+    require_reader(actor)
     rows = await _rows(work, query, retention_days=settings.analytics_retention_days)
     total = rows.total()
     values = [_compute(name, total, settings) for name in METRICS]
     values.append(await _assist_acceptance(work, query))
+    grouped = {name: rows.by(rows.dims[name]) for name in BREAKDOWNS}  # the intent matrix reuses its group
     breakdowns = {
         name: sorted(
             (
@@ -552,13 +561,13 @@ async def dashboard(
                     rules=tally.triggers,
                     reasons=tally.reasons,
                 )
-                for key, tally in rows.by(rows.dims[name]).items()
+                for key, tally in groups.items()
             ),
             key=lambda r: (-r.conversations, r.key),
         )
-        for name in BREAKDOWNS
+        for name, groups in grouped.items()
     }
-    matrix = m.containment_by_csat(rows.by(rows.dims["intent"]))
+    matrix = m.containment_by_csat(grouped["intent"])
     costs = m.costs(
         total, bot_price=settings.price_bot_conversation, human_price=settings.price_human_conversation
     )
@@ -617,7 +626,7 @@ def _funnel(total: m.Tally) -> list[FunnelStage]:
 
 async def metric(work: UnitOfWork, *, actor: Actor, name: str, query: Query, settings: Settings) -> MetricOut:
     """One metric over the window, with its series."""
-    actor.require_staff(Role.SUPERVISOR)
+    require_reader(actor)
     if name not in METRIC_NAMES:
         raise InvalidInputError(f"Unknown metric {name!r}; allowed: {', '.join(METRIC_NAMES)}.", field="name")
     if name == ASSIST_ACCEPTANCE:
@@ -642,9 +651,11 @@ CONTACT_EXPORT_COLUMNS = repository.CONTACT_COLUMNS
 async def export_contacts(work: UnitOfWork, *, query: Query) -> AsyncIterator[tuple[Any, ...]]:
     """Every contact record of the window (filtered), streamed in batches: the rows behind the dashboard.
     Call ``require_reader`` first: a stream cannot answer 403 once it has started."""
-    async for row in repository.contacts_between(work.session, query.start, query.end, batch=2_000):
-        if all(getattr(row, name) == value for name, value in query.filters.items()):
-            yield tuple(getattr(row, name) for name in CONTACT_EXPORT_COLUMNS)
+    rows = repository.contacts_between(
+        work.session, query.start, query.end, batch=2_000, filters=query.filters
+    )
+    async for row in rows:
+        yield tuple(getattr(row, name) for name in CONTACT_EXPORT_COLUMNS)
 
 
 async def contacts_of(work: UnitOfWork, query: Query) -> AsyncIterator[m.Contact]:
@@ -683,10 +694,9 @@ async def volume_counts(
     step = interval_minutes * 60
     size = days * 24 * 60 // interval_minutes
     counts: dict[tuple[str, str], list[float]] = {}
-    async for row in repository.contacts_between(work.session, start, start + days * DAY):
-        if all(getattr(row, name) == value for name, value in filters.items()):
-            series = counts.setdefault((row.channel, row.intent), [0.0] * size)
-            series[int((row.started_at - start).total_seconds() // step)] += 1
+    async for row in repository.contacts_between(work.session, start, start + days * DAY, filters=filters):
+        series = counts.setdefault((row.channel, row.intent), [0.0] * size)
+        series[int((row.started_at - start).total_seconds() // step)] += 1
     return counts
 
 

@@ -112,10 +112,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="The dashboard's JSON.")] = False,
 ) -> None:
     """The dashboard's figures for a window (default: the last 30 days)."""
-    from tandem.accounts.actors import Actor, Role
+    from tandem.accounts.actors import Actor
     from tandem.analytics import service as analytics_service
     from tandem.cli.main import run_with_container
-    from tandem.core.ids import StaffId
 
     settings = settings_or_exit()
 
@@ -129,7 +128,7 @@ def show(
         )
         async with container.uow(write=False) as uow:
             return await analytics_service.dashboard(
-                uow, actor=Actor.staff(StaffId(0), Role.ADMIN, "cli"), query=query, settings=settings
+                uow, actor=Actor.system(), query=query, settings=settings
             )
 
     found = run_with_container(settings, work)

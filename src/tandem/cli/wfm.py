@@ -3,6 +3,7 @@ forecast -> what reaches people -> staff per interval -> shifts and breaks, with
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from pathlib import Path
@@ -95,9 +96,8 @@ def _history(
     if csv_path is not None:
         with exit_on_user_errors():
             return read_csv(csv_path, interval_minutes=interval_minutes, channel=channel, intent=intent)
-    from tandem.accounts.actors import Actor, Role
+    from tandem.accounts.actors import Actor
     from tandem.cli.main import run_with_container
-    from tandem.core.ids import StaffId
     from tandem.wfm import service as wfm_service
 
     filters = {k: v for k, v in (("channel", channel), ("intent", intent)) if v}
@@ -105,7 +105,7 @@ def _history(
     async def work(container: Any) -> Any:
         async with container.uow(write=False) as uow:
             return await wfm_service.volume_history(
-                uow, actor=Actor.staff(StaffId(0), Role.ADMIN, "cli"), interval_minutes=interval_minutes,
+                uow, actor=Actor.system(), interval_minutes=interval_minutes,
                 days=days, filters=filters,
             )  # fmt: skip
 
@@ -193,67 +193,73 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="The plan as JSON.")] = False,
 ) -> None:
     """Plan the next days: forecast, what reaches people given the bot's containment, people per
-    interval, shifts and breaks (OR-Tools), and the what-if without the bot and at a target containment."""
-    from tandem.wfm.forecast import forecast
-    from tandem.wfm.plan import Prices, staffing_plan, validate_busiest, what_if
-    from tandem.wfm.schedule import ShiftRules, schedule
+    interval, shifts and breaks (OR-Tools), and the what-if without the bot and at a target containment.
+    The same plan as the page /console/wfm (``wfm.service``); from your own history, each channel and
+    intent at its own measured containment."""
+    from pydantic import ValidationError
+
+    from tandem.accounts.actors import Actor
+    from tandem.cli.main import run_with_container
+    from tandem.wfm import service as wfm_service
+    from tandem.wfm.history import read_csv
+    from tandem.wfm.schemas import PlanIn
 
     settings = settings_or_exit()
-    history = _history(csv_path, interval_minutes, history_days, None, None)
-    measured = containment if containment is not None else _measured_containment() or 0.0
-    with exit_on_user_errors(), stage_progress() as report:
-        target = _target(service_level, answer_seconds, max_occupancy, shrinkage, concurrency)
-        report("forecast", 0, 1)
-        volumes = forecast(history, days)
-        report("forecast", 1, 1)
-        report("staffing", 0, 1)
-        plan = staffing_plan(
-            volumes, interval_minutes=interval_minutes, aht_seconds=aht_seconds, target=target,
-            patience_seconds=patience_seconds, containment=measured,
+    try:
+        request = PlanIn(
+            interval_minutes=interval_minutes, days=days, history_days=history_days, aht_seconds=aht_seconds,
+            service_level=service_level, answer_seconds=answer_seconds, patience_seconds=patience_seconds,
+            shrinkage=shrinkage, max_occupancy=max_occupancy, concurrency=concurrency, containment=containment,
+            target_containment=target_containment,
         )  # fmt: skip
-        report("staffing", 1, 1)
-        report("shifts", 0, 1)
-        rules = ShiftRules.for_interval(interval_minutes)
-        shifts = schedule(
-            [s.agents for s in plan], interval_minutes=interval_minutes, rules=rules, seconds=20
-        )
-        report("shifts", 1, 1)
-        scenarios = {"with the bot": measured}
-        if target_containment is not None:
-            scenarios["target"] = target_containment
-        compared = what_if(
-            volumes, interval_minutes=interval_minutes, aht_seconds=aht_seconds, target=target,
-            containments=scenarios, patience_seconds=patience_seconds,
-            prices=Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation),
-        )  # fmt: skip
-        report("simulation", 0, 1)
-        checked = validate_busiest(
-            volumes, shifts.coverage, interval_minutes=interval_minutes, aht_seconds=aht_seconds, target=target,
-            containment=measured, patience_seconds=patience_seconds,
-        )  # fmt: skip
-        report("simulation", 1, 1)
-    start = history.at(len(history.counts))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[red]Error:[/red] {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise typer.Exit(2) from None
+
+    async def work(container: Any) -> Any:
+        async with container.uow(write=False) as uow:
+            if csv_path is None:
+                return await wfm_service.plan(uow, actor=Actor.system(), settings=settings, request=request)
+            history = read_csv(csv_path, interval_minutes=interval_minutes)
+            share = containment
+            if share is None:  # a file has no containment: the bot's overall one, as measured here
+                share = await wfm_service.measured_containment(
+                    uow, actor=Actor.system(), settings=settings, filters={}
+                )
+                if share is None:
+                    err.print(
+                        "[yellow]Note:[/yellow] no containment measured yet: planning without the bot's share."
+                    )
+            return await asyncio.to_thread(
+                wfm_service.compute_plan, history, request, share or 0.0, containment is None,
+                wfm_service.prices_from(settings),
+            )  # fmt: skip
+
+    with stage_progress() as report:
+        report("planning", 0, 1)
+        found = run_with_container(settings, work)
+        report("planning", 1, 1)
     if output is not None:
-        step = interval_minutes * 60
         _write_csv(
             output,
             ["shift_start", "break_start", "shift_end", "people"],
             [
-                [_iso(start.timestamp() + s.start * step), _iso(start.timestamp() + s.break_start * step),
-                 _iso(start.timestamp() + s.start * step + rules.length_minutes * 60), s.people]
-                for s in sorted(shifts.shifts, key=lambda s: s.start)
+                [s.start.isoformat(), s.break_start.isoformat(), s.end.isoformat(), s.people]
+                for s in found.shifts
             ],
-        )  # fmt: skip
+        )
     result = {
         "days": days,
         "interval_minutes": interval_minutes,
-        "containment": measured,
-        "contacts": round(float(volumes.sum()), 1),
-        "peak_agents": max((s.agents for s in plan), default=0),
-        "people_scheduled": shifts.people,
-        "shortfall_intervals": sum(1 for s in shifts.shortfall if s),
-        "schedule_status": shifts.status,
-        "scenarios": [{k: v for k, v in vars(s).items() if k != "agents"} for s in compared],
+        "containment": found.containment,
+        "contacts": round(sum(i.volume for i in found.intervals), 1),
+        "peak_agents": max((i.agents for i in found.intervals), default=0),
+        "people_scheduled": found.people_scheduled,
+        "shortfall_intervals": found.shortfall_intervals,
+        "schedule_status": found.schedule_status,
+        "scenarios": [s.model_dump() for s in found.scenarios],
+        "validation": None if found.validation is None else found.validation.model_dump(mode="json"),
     }
     if as_json:
         console.out(json.dumps(result), highlight=False)
@@ -264,7 +270,7 @@ def plan_command(
     for header in ("Scenario", "Containment", "Agent hours", "Peak agents", "People cost", "Bot cost",
                    "Per contact", "Saved"):  # fmt: skip
         table.add_column(header, justify="left" if header == "Scenario" else "right")
-    for s in compared:
+    for s in found.scenarios:
         table.add_row(
             s.name, f"{s.containment:.0%}", f"{s.agent_hours:,.0f}", str(s.peak_agents),
             f"{s.people_cost:,.0f}", f"{s.bot_cost:,.0f}",
@@ -272,37 +278,15 @@ def plan_command(
         )  # fmt: skip
     console.print(table)
     console.print(
-        f"{shifts.people} shifts of 8 hours cover the requirement ({shifts.status})"
+        f"{found.people_scheduled} shifts of 8 hours cover the requirement ({found.schedule_status})"
         + (f"; written to {output}" if output else ".")
     )
+    checked = found.validation
     if checked is not None:
         console.print(
-            f"The busiest interval, simulated with {checked.positions} positions: {checked.achieved_service_level:.1%} "
-            f"answered in time (promised {checked.promised_service_level:.1%})."
+            f"The busiest interval, simulated with {checked.positions} positions: "
+            f"{checked.achieved_service_level:.1%} answered in time (promised {checked.promised_service_level:.1%})."
         )
-
-
-def _measured_containment() -> float | None:
-    from tandem.accounts.actors import Actor, Role
-    from tandem.cli.main import run_with_container
-    from tandem.core.ids import StaffId
-    from tandem.wfm import service as wfm_service
-
-    settings = settings_or_exit()
-
-    async def work(container: Any) -> float | None:
-        async with container.uow(write=False) as uow:
-            return await wfm_service.measured_containment(
-                uow, actor=Actor.staff(StaffId(0), Role.ADMIN, "cli"), settings=settings, filters={}
-            )
-
-    found = run_with_container(settings, work)
-    if found is None:
-        err.print(
-            "[yellow]Note:[/yellow] no containment measured yet (no ended conversations): "
-            "planning without the bot's share."
-        )
-    return found
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:

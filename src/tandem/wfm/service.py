@@ -81,7 +81,7 @@ async def measured_containment(
 async def plan(work: UnitOfWork, *, actor: Actor, settings: Settings, request: PlanIn) -> PlanOut:
     """Forecast this deployment's volume, staff what reaches people, schedule shifts and price the bot.
     The maths runs in a thread: a week's shifts take the solver up to 20 seconds."""
-    actor.require_staff(Role.SUPERVISOR)
+    require_planner(actor)
     filters = {k: v for k, v in (("channel", request.channel), ("intent", request.intent)) if v}
     history, by_kind = await _histories(
         work,
@@ -108,13 +108,20 @@ async def plan(work: UnitOfWork, *, actor: Actor, settings: Settings, request: P
         per_week = 7 * 24 * 60 // request.interval_minutes
         week = mix_containment(by_kind, shares, default=overall, per_week=per_week, prior=MIX_PRIOR)
         containment = [week[k % per_week] for k in range(request.days * per_week // 7)]
-    prices = Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation)
-    return await asyncio.to_thread(_plan, history, request, containment, measured, prices)
+    return await asyncio.to_thread(
+        compute_plan, history, request, containment, measured, prices_from(settings)
+    )
 
 
-def _plan(
+def prices_from(settings: Settings) -> Prices:
+    return Prices(agent_hour=settings.price_agent_hour, bot_conversation=settings.price_bot_conversation)
+
+
+def compute_plan(
     history: Series, request: PlanIn, containment: float | list[float], measured: bool, prices: Prices
 ) -> PlanOut:
+    """The plan from a history and the bot's containment (one share, or one per forecast interval):
+    pure computation, run in a thread by its callers."""
     target = Target(
         service_level=request.service_level, answer_seconds=request.answer_seconds,
         max_occupancy=request.max_occupancy, shrinkage=request.shrinkage, concurrency=request.concurrency,
@@ -179,7 +186,7 @@ def _plan(
         people_scheduled=shifts.people,
         shortfall_intervals=sum(1 for s in shifts.shortfall if s),
         schedule_status=shifts.status,
-        scenarios=[ScenarioOut(**{k: v for k, v in vars(s).items() if k != "agents"}) for s in compared],
+        scenarios=[ScenarioOut.model_validate(s, from_attributes=True) for s in compared],
         validation=None
         if checked_busiest is None
         else ValidationOut(

@@ -74,18 +74,7 @@ async def dashboard(
 async def catalogue(container: ContainerDep, actor: StaffActor) -> list[MetricValue]:
     """The metrics, by name, label, kind and unit (values empty); docs/metrics.md has the formulas."""
     service.require_reader(actor)
-    return [
-        MetricValue(name=name, label=metric.label, kind=metric.kind, unit=metric.unit, value=None)
-        for name, metric in service.METRICS.items()
-    ] + [
-        MetricValue(
-            name=service.ASSIST_ACCEPTANCE,
-            label="Agent-assist acceptance",
-            kind="rate",
-            unit="share",
-            value=None,
-        )
-    ]
+    return service.catalogue()
 
 
 @router.get("/metrics/{name}", response_model=MetricOut)
