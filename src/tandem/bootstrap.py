@@ -34,9 +34,10 @@ from tandem.bot.protocols import Responder
 from tandem.bot.registry import build_responder
 from tandem.conversation.service import BOT_TURN_JOB, DISPATCH_JOB, HANDOFF_JOB, MessageLimits
 from tandem.core import migrate
-from tandem.core.broker import Broker, InMemoryBroker
+from tandem.core.broker import RESYNC_KIND, Broker, InMemoryBroker
 from tandem.core.cache import TTLCache
 from tandem.core.clock import Clock, SystemClock
+from tandem.core.connections import ConnectionRegistry, InMemoryConnections
 from tandem.core.db import Database
 from tandem.core.errors import ConfigurationError
 from tandem.core.events import InProcessEventBus
@@ -48,6 +49,7 @@ from tandem.kb import service as kb_service
 from tandem.kb.schemas import ArticleIn
 from tandem.learning import service as learning_service
 from tandem.learning.schemas import RunStatus
+from tandem.routing import presence as routing_presence
 from tandem.routing import service as routing_service
 from tandem.routing import sla as routing_sla
 from tandem.routing.config import RoutingConfig, load_routing_config
@@ -90,6 +92,7 @@ class Container:
     limits: MessageLimits
     escalation_policy: EscalationPolicy
     routing: RoutingConfig
+    connections: ConnectionRegistry = field(default_factory=InMemoryConnections)  # agents' console tabs
     knowledge: HybridRetriever | None = None  # keyword search over published articles, for agent assist
     reply_history: ReplyHistory = field(default_factory=ReplyHistory)  # past agent replies, for agent assist
     started: bool = False
@@ -116,6 +119,10 @@ class Container:
     def token_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.token_ttl_hours)
 
+    @property
+    def presence_grace(self) -> timedelta:
+        return timedelta(seconds=self.settings.presence_grace_seconds)
+
     async def start(
         self,
         *,
@@ -138,7 +145,9 @@ class Container:
             self.relay.start_sweeper(self.settings.outbox_sweep_seconds)
             self._ticker = asyncio.create_task(self._tick_routing(), name="routing-ticker")
             self._listeners = [
-                asyncio.create_task(self._listen(KNOWLEDGE_CHANNEL, self._knowledge_from), name="knowledge"),
+                asyncio.create_task(
+                    self._listen(KNOWLEDGE_CHANNEL, self._knowledge_from, resync=True), name="knowledge"
+                ),
                 asyncio.create_task(
                     self._listen(LEARNING_CHANNEL, self._learning_status_from), name="learning"
                 ),
@@ -173,6 +182,12 @@ class Container:
                     raise
                 except Exception as exc:  # the current model keeps serving
                     log.warning("champion_switch_failed", error=type(exc).__name__)
+            try:
+                await self.track_agents()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the connections are counted again at the next tick
+                log.warning("agent_presence_check_failed", error=type(exc).__name__)
             try:
                 await self.abandon_vanished()
             except asyncio.CancelledError:
@@ -230,6 +245,26 @@ class Container:
             reporter.cancel()
             with contextlib.suppress(Exception):  # a broker that is down: this instance still knows
                 await asyncio.shield(self._share_learning_status(status))
+
+    async def track_agents(self) -> int:
+        """Presence follows the agents' console tabs (routing/presence.py); conversations of an agent gone
+        long enough go back to the queue, each in its own transaction. Returns how many went back."""
+        async with self.uow() as uow:
+            held = await routing_presence.track_agents(
+                uow, config=self.routing, connections=self.connections, grace=self.presence_grace
+            )
+        returned = 0
+        for staff_id, conversation_id in held:
+            try:
+                async with self.uow() as uow:
+                    returned += await routing_presence.return_to_queue(
+                        uow, config=self.routing, staff_id=staff_id, conversation_id=conversation_id
+                    )
+            except Exception as exc:  # one conversation that cannot move does not keep the others
+                log.warning(
+                    "return_to_queue_failed", conversation_id=conversation_id, error=type(exc).__name__
+                )
+        return returned
 
     async def abandon_vanished(self) -> int:
         """Waiting customers who closed the chat long enough ago leave the queue, each in its own
@@ -303,11 +338,21 @@ class Container:
             if refresh is not None:
                 await asyncio.to_thread(refresh, articles)
 
-    async def _listen(self, channel: str, handle: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        """Messages other instances publish on ``channel`` (with Redis; in-process, only this one's)."""
+    async def _listen(
+        self,
+        channel: str,
+        handle: Callable[[dict[str, Any]], Awaitable[None]],
+        *,
+        resync: bool = False,
+    ) -> None:
+        """Messages other instances publish on ``channel`` (with Redis; in-process, only this one's). After
+        the broker lost its connection (a ``resync`` signal), ``handle`` runs too when ``resync`` is set:
+        something may have been published meanwhile."""
         subscription = await self.broker.subscribe(channel)
         try:
             async for message in subscription:
+                if message.get("kind") == RESYNC_KIND and not resync:
+                    continue
                 if message.get("origin") != self.instance_id:
                     try:
                         await handle(message)
@@ -341,6 +386,7 @@ class Container:
             await close()  # an LLM responder's HTTP connections
         await self.relay.stop()
         await self.queue.stop()
+        await self.connections.close()
         await self.broker.close()
         try:
             await asyncio.wait_for(self.database.dispose(), timeout=10)
@@ -363,6 +409,7 @@ def build_container(
     clock = clock or SystemClock()
     bus = InProcessEventBus()
     broker = broker or _build_broker(settings)
+    instance_id = uuid.uuid4().hex
     registry = JobRegistry()
     queue = _build_queue(settings, registry)
     relay = OutboxRelay(database, queue, clock)
@@ -392,6 +439,8 @@ def build_container(
         limits=MessageLimits(max_chars=settings.max_message_chars),
         escalation_policy=escalation_policy,
         routing=routing,
+        connections=_build_connections(settings, instance_id),
+        instance_id=instance_id,
     )
     _register_jobs(container)
     return container
@@ -403,6 +452,15 @@ def _build_broker(settings: Settings) -> Broker:
 
         return RedisBroker(settings.redis_url)
     return InMemoryBroker()
+
+
+def _build_connections(settings: Settings, instance_id: str) -> ConnectionRegistry:
+    """Who has a live console open: across instances in Redis when configured, else in this process."""
+    if settings.redis_url:
+        from tandem.core.redis_connections import RedisConnections  # redis only when configured
+
+        return RedisConnections(settings.redis_url, instance=instance_id)
+    return InMemoryConnections()
 
 
 def _register_jobs(container: Container) -> None:

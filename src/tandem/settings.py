@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         le=60,
         description="How often lapsed offers, waiting conversations and SLA timers are checked.",
     )
+    presence_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How long an agent whose console tabs all closed stays in the presence they chose (a "
+        "reload or a network blip); then they are offline until a tab connects again.",
+    )
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     metrics_token: str | None = Field(
         default=None, description="Bearer token for /metrics from other hosts (loopback needs none)."

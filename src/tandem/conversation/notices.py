@@ -5,6 +5,8 @@ from __future__ import annotations
 
 NOTICES: dict[str, dict[str, str]] = {
     "en": {
+        "agent_lost": "The person helping you lost their connection. I'm passing your conversation to a "
+        "colleague; you don't need to repeat anything.",
         "requeued": "I'm passing your conversation to a colleague who specialises in this. You don't need to "
         "repeat anything.",
         "queue_position": "You're number {position} in the queue. Expected wait: about {wait}.",
@@ -21,6 +23,8 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Welcome back: the conversation is open again.",
     },
     "es": {
+        "agent_lost": "La persona que te atendía ha perdido la conexión. Paso la conversación a un compañero; "
+        "no hace falta repetir nada.",
         "requeued": "Paso la conversación a un compañero especializado en esto. No hace falta repetir nada.",
         "queue_position": "Eres el número {position} de la cola. Espera estimada: unos {wait}.",
         "queue_next": "Eres el siguiente en la cola. Espera estimada: unos {wait}.",
@@ -37,6 +41,8 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Bienvenido de nuevo: la conversación está abierta otra vez.",
     },
     "fr": {
+        "agent_lost": "La personne qui vous aidait a perdu la connexion. Je transmets la conversation à un "
+        "collègue ; inutile de répéter quoi que ce soit.",
         "requeued": "Je transmets la conversation à un collègue spécialisé. Inutile de répéter quoi que ce soit.",
         "queue_position": "Vous êtes numéro {position} dans la file. Attente estimée : environ {wait}.",
         "queue_next": "Vous êtes le prochain dans la file. Attente estimée : environ {wait}.",
@@ -54,6 +60,8 @@ NOTICES: dict[str, dict[str, str]] = {
         "reopened": "Bon retour : la conversation est de nouveau ouverte.",
     },
     "de": {
+        "agent_lost": "Die Person, die Ihnen geholfen hat, hat die Verbindung verloren. Ich gebe das Gespräch "
+        "an eine Kollegin oder einen Kollegen weiter; Sie müssen nichts wiederholen.",
         "requeued": "Ich gebe das Gespräch an eine Kollegin oder einen Kollegen mit Fachwissen weiter. Sie "
         "müssen nichts wiederholen.",
         "queue_position": "Sie sind Nummer {position} in der Warteschlange. Geschätzte Wartezeit: etwa {wait}.",

@@ -303,6 +303,19 @@ async def ids_in_state(session: AsyncSession, state: str) -> list[int]:
     return list((await session.scalars(statement)).all())
 
 
+async def assigned_ids(session: AsyncSession, state: str, staff_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(assignee, conversation) of the conversations in ``state`` that these people hold, oldest first."""
+    if not staff_ids:
+        return []
+    statement = (
+        select(Conversation.assignee_id, Conversation.id)
+        .where(Conversation.state == state, Conversation.assignee_id.in_(list(staff_ids)))
+        .order_by(Conversation.state_changed_at, Conversation.id)
+    )
+    rows = (await session.execute(statement)).all()
+    return [(int(staff_id), int(cid)) for staff_id, cid in rows if staff_id is not None]
+
+
 async def assigned_counts(session: AsyncSession, state: str) -> dict[int, int]:
     statement = (
         select(Conversation.assignee_id, func.count())

@@ -565,9 +565,11 @@ async def requeue(
     tier: int,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
+    notice_key: str = "requeued",
 ) -> ConversationOut:
     """A person sends the conversation back to a queue: up to Tier 2 or a supervisor, or to another skill.
-    The routing domain picks the queue; this records the transition and tells the customer."""
+    The routing domain picks the queue; this records the transition and tells the customer (``notice_key``:
+    which notice; the system returning the conversation of an agent who lost their connection says so)."""
     caller = actor.require_staff()
     conversation = await _lock(uow, conversation_id)
     if caller is not None and conversation.assignee_id not in (None, caller):
@@ -577,9 +579,10 @@ async def requeue(
         conversation,
         Transition.REQUEUE,
         actor=actor,
-        trigger=Trigger.AGENT,
+        trigger=Trigger.AGENT if actor.is_staff else Trigger.SYSTEM,
         reason=reason,
         data={**(data or {}), "tier": tier},
+        notice_key=notice_key,
     )
     return await _out(uow, conversation)
 
@@ -753,6 +756,11 @@ async def waiting_conversation_ids(uow: UnitOfWork) -> list[int]:
     return await repository.ids_in_state(uow.session, Owner.WAITING.value)
 
 
+async def held_conversations(uow: UnitOfWork, staff_ids: list[int]) -> list[tuple[int, int]]:
+    """(staff id, conversation id) of the open conversations these people hold, oldest first."""
+    return await repository.assigned_ids(uow.session, Owner.HUMAN.value, staff_ids)
+
+
 async def assigned_loads(uow: UnitOfWork) -> dict[int, int]:
     """Open conversations per assigned person (the load routing compares with capacity)."""
     return await repository.assigned_counts(uow.session, Owner.HUMAN.value)
@@ -909,6 +917,7 @@ async def _transition(
     data: dict[str, Any] | None = None,
     assignee: StaffId | None = None,
     assignee_name: str | None = None,
+    notice_key: str | None = None,
 ) -> None:
     """Apply one checked transition: state, tier, assignee, outcome, event log, and a notice the
     customer can read, all in the caller's transaction."""
@@ -973,7 +982,9 @@ async def _transition(
         to_state=after,
         data=details,
     )
-    notice_key = {Transition.REOPEN: "reopened", Transition.REQUEUE: "requeued"}.get(transition, after.value)
+    notice_key = notice_key or {Transition.REOPEN: "reopened", Transition.REQUEUE: "requeued"}.get(
+        transition, after.value
+    )
     text = notice(conversation.locale, notice_key, agent=assignee_name or (actor.name or "An agent"))
     system_meta = {
         "event": "state_changed",

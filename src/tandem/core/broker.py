@@ -11,6 +11,10 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+RESYNC_KIND = "resync"
+"""The signal a broker delivers to every local subscriber after it lost its connection and subscribed again:
+signals published meanwhile are gone, so whoever holds a cursor reads the gap from the database."""
+
 
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
@@ -85,6 +89,11 @@ class LocalFanout:
     def deliver(self, channel: str, message: dict[str, Any]) -> None:
         for subscription in tuple(self.subscribers.get(channel, ())):
             subscription.offer(message)
+
+    def deliver_all(self, message: dict[str, Any]) -> None:
+        for members in tuple(self.subscribers.values()):
+            for subscription in tuple(members):
+                subscription.offer(message)
 
     def channel_count(self) -> int:
         return len(self.subscribers)

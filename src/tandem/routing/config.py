@@ -55,6 +55,7 @@ class PriorityConfig(_Strict):
         default_factory=lambda: {"gold": 2, "silver": 1}  # type: ignore[arg-type]
     )
     tier2: int = Field(default=1, ge=0, le=10)
+    returned: int = Field(default=2, ge=0, le=10)  # the agent who had it lost their connection
     aging_seconds: Seconds = 120
 
 
@@ -77,6 +78,8 @@ class RoutingConfig(_Strict):
     overflow_seconds: Seconds | None = 300
     offer_timeout_seconds: Seconds = 30
     abandon_after_seconds: Seconds | None = 180  # chat closed this long while waiting: left the queue
+    # an agent without a live console this long gives their open conversations back to the queue
+    requeue_after_disconnect_seconds: Seconds | None = 300
     auto_accept: bool = False
     default_capacity: int = Field(default=3, ge=1, le=50)
     average_handle_seconds: Seconds = 300

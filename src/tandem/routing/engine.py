@@ -1,8 +1,9 @@
 """Who takes which waiting conversation: a pure, in-memory assignment engine.
 
 Rules, in the order they apply:
-- eligibility: the agent is online, below capacity, of the conversation's tier or higher, speaks its
-  language (when it needs one) and has its skill (when it needs one), and has not let this offer lapse;
+- eligibility: the agent is online and reachable (a console tab is open), below capacity, of the
+  conversation's tier or higher, speaks its language (when it needs one) and has its skill (when it needs
+  one), and has not let this offer lapse;
 - order of the waiting: effective priority (base + one step per ``aging_seconds`` waited) high to low,
   then first come first served;
 - fairness among eligible agents: the least loaded first, then the one idle longest.
@@ -35,10 +36,13 @@ class AgentSlot:
     load: int = 0
     idle_since: float = 0.0  # when the agent last got a conversation (or came online)
     online: bool = True
+    # False while every console tab of the agent is closed but the presence grace runs (a reload): they
+    # still count as online for the expected wait, but nobody offers them what they cannot see.
+    reachable: bool = True
 
     @property
     def has_room(self) -> bool:
-        return self.online and self.load < self.capacity
+        return self.online and self.reachable and self.load < self.capacity
 
     def can_take(self, tier: int, skill: str, language: str) -> bool:
         return (

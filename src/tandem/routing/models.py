@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -31,8 +32,35 @@ class AgentProfile(Base):
     skills: Mapped[list[str]] = mapped_column(JsonType, default=list)
     languages: Mapped[list[str]] = mapped_column(JsonType, default=list)
     capacity: Mapped[int] = mapped_column(SmallInteger, default=3)
-    presence: Mapped[str] = mapped_column(String(10), default="offline")  # online | away | offline
+    # What routing uses (online | away | offline): the chosen presence, or offline once every console tab
+    # has been closed for the grace period (routing/presence.py writes it, and nothing else decides it).
+    presence: Mapped[str] = mapped_column(String(10), default="offline")
     presence_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    chosen_presence: Mapped[str | None] = mapped_column(String(10))  # None: as ``presence``
+    follows_connections: Mapped[bool] = mapped_column(Boolean, default=False)  # has used the live console
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)  # a console tab open, at the last check
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a tab last known open
+
+    @property
+    def chosen(self) -> str:
+        """The presence the agent chose (it returns when a console tab connects again)."""
+        return self.chosen_presence or self.presence
+
+    @property
+    def reachable(self) -> bool:
+        """Someone would see an offer now: a console tab is open, or presence does not follow tabs."""
+        return not self.follows_connections or self.connected
+
+    @property
+    def connection_lost(self) -> bool:
+        """Offline only because every console tab closed, not by choice."""
+        return (
+            self.follows_connections
+            and not self.connected
+            and self.presence == "offline"
+            and self.chosen != "offline"
+        )
+
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

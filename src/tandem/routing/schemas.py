@@ -38,10 +38,26 @@ class AgentOut(BaseModel):
     skills: list[str]
     languages: list[str]
     capacity: int
-    presence: Presence
+    presence: Presence = Field(
+        description="What routing uses: the chosen presence, or offline once every console tab of the agent "
+        "has been closed for the grace period."
+    )
+    chosen_presence: Presence = Field(
+        description="What the agent chose; back in force when a tab reconnects."
+    )
     load: int = Field(description="Open conversations plus pending offers.")
     presence_changed_at: datetime | None
     last_assigned_at: datetime | None
+    follows_connections: bool = Field(
+        default=False,
+        description="Presence follows the agent's live console connections (false for an API client that "
+        "never opened one: its presence is as set).",
+    )
+    connected: bool = Field(default=False, description="A console tab is open (as of the last check).")
+    last_seen_at: datetime | None = Field(default=None, description="When a console tab was last known open.")
+    connection_lost: bool = Field(
+        default=False, description="Offline only because every console tab closed (not by choice)."
+    )
 
 
 class QueueOut(BaseModel):

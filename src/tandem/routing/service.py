@@ -10,6 +10,8 @@
   checked for presence and capacity (409 with the reason).
 - ``check_sla``: first- and next-response timers with one breach event each.
 
+Presence (what the agent chose, and whether a console tab is open) is decided in ``routing/presence.py``.
+
 Every function takes the caller's unit of work and never commits.
 """
 
@@ -31,6 +33,7 @@ from tandem.conversation.notices import notice, wait_text
 from tandem.conversation.schemas import MessageCreate, TagsUpdate
 from tandem.conversation.state import Owner, Transition
 from tandem.core.broker import Broker
+from tandem.core.connections import ConnectionRegistry
 from tandem.core.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from tandem.core.ids import ConversationId, CustomerId, StaffId
 from tandem.core.uow import UnitOfWork
@@ -149,7 +152,9 @@ async def prepare_handoff(
         queue=queue,
         tier=tier,
         trigger=trigger,
-        priority=_priority(config, trigger=trigger, packet=body, tier=tier),
+        priority=_priority(
+            config, trigger=trigger, packet=body, tier=tier, returned=bool(data.get("returned"))
+        ),
         since=escalation.created_at if escalation else None,
     )
     await _tell_customer_where(
@@ -259,9 +264,11 @@ def _needs(
     return tier, config.skill_of(intent)
 
 
-def _priority(config: RoutingConfig, *, trigger: str | None, packet: dict[str, Any], tier: int) -> int:
+def _priority(
+    config: RoutingConfig, *, trigger: str | None, packet: dict[str, Any], tier: int, returned: bool = False
+) -> int:
     weights = config.priority
-    priority = 0
+    priority = weights.returned if returned else 0  # the agent who had it lost their connection
     if trigger == "sentiment" or packet["summary"].get("sentiment", {}).get("direction") == "rising":
         priority += weights.frustrated
     if trigger == "sensitive_topic":
@@ -477,6 +484,7 @@ async def _agent_slots(
                 load=loads.get(profile.staff_id, 0),
                 idle_since=(profile.last_assigned_at or profile.presence_changed_at).timestamp(),
                 online=profile.presence == Presence.ONLINE.value,
+                reachable=profile.reachable,
             )
         )
     return slots
@@ -507,6 +515,10 @@ async def _profiles(
             "presence": Presence.OFFLINE.value,
             "presence_changed_at": now,
             "last_assigned_at": None,
+            "chosen_presence": None,
+            "follows_connections": False,
+            "connected": False,
+            "last_seen_at": None,
         }
         for member in staff
         if member.id not in stored
@@ -988,25 +1000,21 @@ async def set_presence(
     config: RoutingConfig,
     presence: Presence,
     staff_id: StaffId | None = None,
+    connections: ConnectionRegistry | None = None,
+    grace: timedelta | None = None,
 ) -> AgentOut:
-    caller = require_person(actor)
-    target = staff_id or caller
-    if target != caller:
-        actor.require_staff(Role.SUPERVISOR)
-    profiles = await _profiles(uow, config)
-    profile = profiles.get(target)
-    if profile is None:
-        raise NotFoundError(f"No active staff account with id {target}.")
-    if profile.presence != presence.value:
-        profile.presence = presence.value
-        profile.presence_changed_at = uow.clock.now()
-        if presence is not Presence.ONLINE:
-            for entry in await repository.offers_for(uow.session, target):
-                await _lapse(uow, entry, reason="offer_withdrawn")
-        conversation_service.enqueue_dispatch(uow)
-        uow.publish(ROUTING_CHANNEL, {"kind": "presence", "staff_id": target, "presence": presence.value})
-    await uow.session.flush()
-    return (await _agents_out(uow, config, only={target}))[0]
+    """Choose a presence; the rules (it follows the console's live connections) are in routing/presence.py."""
+    from tandem.routing import presence as presence_rules  # it builds on this module: imported on use
+
+    return await presence_rules.set_presence(
+        uow,
+        actor=actor,
+        config=config,
+        presence=presence,
+        staff_id=staff_id,
+        connections=connections,
+        grace=grace if grace is not None else presence_rules.DEFAULT_GRACE,
+    )
 
 
 async def update_profile(
@@ -1053,9 +1061,14 @@ async def _agents_out(
                 languages=list(profile.languages or []),
                 capacity=profile.capacity,
                 presence=Presence(profile.presence),
+                chosen_presence=Presence(profile.chosen),
                 load=loads.get(staff_id, 0),
                 presence_changed_at=profile.presence_changed_at,
                 last_assigned_at=profile.last_assigned_at,
+                follows_connections=profile.follows_connections,
+                connected=profile.connected,
+                last_seen_at=profile.last_seen_at,
+                connection_lost=profile.connection_lost,
             )
         )
     return out

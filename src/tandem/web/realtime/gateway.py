@@ -8,6 +8,12 @@ A quiet socket also re-checks the database now and then, so a lost final signal 
 
 Frames, server → client: ``hello``, ``message``, ``ack``, ``error``, ``pong``.
 Client → server: ``{"type": "message", "body", "client_message_id"}`` (acked after commit) and ``ping``.
+After the broker lost its connection and subscribed again it sends every subscriber a ``resync`` signal:
+the socket then reads the gap from the database at once (signals published meanwhile are lost).
+
+``/api/v1/live/agent`` is the console's own connection: while one is open (any tab, any instance) the
+agent's presence is the one they chose; routing/presence.py decides what happens when the last one closes.
+It carries the agent's offers and presence changes live.
 """
 
 from __future__ import annotations
@@ -28,9 +34,12 @@ from tandem.bootstrap import Container
 from tandem.conversation import service as conversation_service
 from tandem.conversation.schemas import MessageCreate, MessageOut
 from tandem.core import observability
+from tandem.core.broker import RESYNC_KIND
 from tandem.core.errors import AuthenticationError, NotFoundError, PermissionDeniedError, TandemError
 from tandem.core.ids import ConversationId
 from tandem.core.text import MAX_ID
+from tandem.routing import presence as routing_presence
+from tandem.routing import service as routing_service
 from tandem.web.deps import SESSION_COOKIE, resolve_actor
 from tandem.web.errors import status_for
 
@@ -184,6 +193,8 @@ class LiveSession:
                 return
             if signal.get("kind") == "message":
                 await self._deliver(signal["message"])
+            elif signal.get("kind") == RESYNC_KIND:
+                await self._catch_up()  # the broker was away: whatever it lost meanwhile is in the database
             elif signal.get("kind") == "queue":
                 # live place in the queue; not part of the transcript (GET .../queue after a reconnect)
                 await self._send({"type": "queue", "queue": signal["status"]})
@@ -375,3 +386,80 @@ async def inbox_live(websocket: WebSocket) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await subscription.close()
+
+
+@router.websocket("/api/v1/live/agent")
+async def agent_live(websocket: WebSocket) -> None:
+    """The console's connection: presence follows it (with a grace period for reloads), and it carries the
+    agent's offers (``offer``, ``offer_withdrawn``) and presence changes (``presence``) live."""
+    container: Container = websocket.app.state.container
+    token = websocket.query_params.get("token") or _bearer(websocket) or _session(websocket)
+    try:
+        actor = await resolve_actor(container, token, None)
+        staff_id = routing_service.require_person(actor)
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        await websocket.accept()
+        await websocket.close(code=CLOSE_CODES[status_for(exc)], reason=exc.detail[:120])
+        return
+    await websocket.accept()
+    subscription = await container.broker.subscribe(routing_service.staff_channel(staff_id))
+    connection = await container.connections.open(routing_presence.connection_key(staff_id))
+    send_lock = asyncio.Lock()
+
+    async def send(frame: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def read_client() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                raw = await websocket.receive_text()
+                with contextlib.suppress(ValueError):
+                    if json.loads(raw) == {"type": "ping"}:
+                        await send({"type": "pong"})
+
+    async def forward() -> None:
+        iterator = subscription.__aiter__()
+        while True:
+            try:
+                signal = await asyncio.wait_for(iterator.__anext__(), timeout=REVALIDATE_SECONDS)
+            except TimeoutError:
+                try:
+                    await resolve_actor(container, token, None)
+                except AuthenticationError:
+                    await websocket.close(code=4401, reason="token revoked or expired")
+                    return
+                continue
+            except StopAsyncIteration:
+                return
+            kind = signal.get("kind")
+            await send({**{k: v for k, v in signal.items() if k != "kind"}, "type": kind})
+
+    tasks: set[asyncio.Task[None]] = set()
+    try:
+        async with container.uow() as uow:
+            me = await routing_presence.agent_connected(
+                uow, config=container.routing, staff_id=staff_id, grace=container.presence_grace
+            )
+        await send({"type": "hello", "agent": me.model_dump(mode="json")})
+        tasks = {asyncio.create_task(read_client()), asyncio.create_task(forward())}
+        observability.WEBSOCKETS.labels("agent").inc()
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            observability.WEBSOCKETS.labels("agent").dec()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    except Exception as exc:  # the database is down, say: the console reconnects, as after any drop
+        log.warning("agent_live_failed", error=type(exc).__name__)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=1011, reason="temporarily unavailable, reconnect")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await connection.close()
+        await subscription.close()
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close()

@@ -45,6 +45,8 @@ async def list_queues(container: ContainerDep, actor: StaffActor) -> list[QueueO
 
 @router.get("/routing/agents", response_model=list[AgentOut])
 async def list_agents(container: ContainerDep, actor: StaffActor) -> list[AgentOut]:
+    """Every staff member's routing profile and presence: the one routing uses, the one they chose,
+    whether a console tab is open and when one was last seen."""
     async with container.uow() as uow:
         return await service.list_agents(uow, actor=actor, config=container.routing)
 
@@ -62,9 +64,18 @@ async def update_agent(
 
 @router.put("/routing/presence", response_model=AgentOut)
 async def set_my_presence(data: PresenceIn, container: ContainerDep, actor: StaffActor) -> AgentOut:
-    """Online takes new conversations; away and offline do not (and pending offers go to colleagues)."""
+    """Online takes new conversations; away and offline do not (and pending offers go to colleagues). With
+    the console open, presence then follows its live connection: closing every tab makes you offline after
+    the grace period, and reopening the console brings back what you chose here."""
     async with container.uow() as uow:
-        return await service.set_presence(uow, actor=actor, config=container.routing, presence=data.presence)
+        return await service.set_presence(
+            uow,
+            actor=actor,
+            config=container.routing,
+            presence=data.presence,
+            connections=container.connections,
+            grace=container.presence_grace,
+        )
 
 
 @router.put("/routing/agents/{staff_id}/presence", response_model=AgentOut)
@@ -73,7 +84,13 @@ async def set_presence(
 ) -> AgentOut:
     async with container.uow() as uow:
         return await service.set_presence(
-            uow, actor=actor, config=container.routing, presence=data.presence, staff_id=StaffId(staff_id)
+            uow,
+            actor=actor,
+            config=container.routing,
+            presence=data.presence,
+            staff_id=StaffId(staff_id),
+            connections=container.connections,
+            grace=container.presence_grace,
         )
 
 

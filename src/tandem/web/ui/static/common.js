@@ -57,4 +57,21 @@
     return charts[id];
   }
   window.Tandem = { el: el, api: api, duration: duration, card: card, chart: chart };
+  // The console's live connection (console and supervisor view): while one is open in any tab, the
+  // agent's presence is the one they chose; when every tab has closed for the grace period, they are
+  // offline until one connects again. Reconnects after a drop (0.5 s, doubling to 5 s); frames go to onFrame.
+  window.Tandem.agentLive = function (onFrame) {
+    var retry = 0, socket = null;
+    function connect() {
+      socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/live/agent");
+      socket.onopen = function () { retry = 0; };
+      socket.onmessage = function (event) { onFrame(JSON.parse(event.data)); };
+      socket.onclose = function (event) {
+        if (event.code === 4401) { location.assign("/console/login"); return; }
+        setTimeout(connect, Math.min(5000, 500 * Math.pow(2, retry++)));
+      };
+    }
+    connect();
+    return { connected: function () { return socket !== null && socket.readyState === 1; } };
+  };
 })();

@@ -33,9 +33,28 @@
 
   presence.addEventListener("change", function () {
     state.presenceChosen = true;  // the server's value, read at start, must not overwrite a choice made meanwhile
-    api("PUT", "/api/v1/routing/presence", { presence: presence.value }).then(function () { flash("You are " + presence.value + "."); refresh(); })
+    api("PUT", "/api/v1/routing/presence", { presence: presence.value }).then(function (me) { showPresence(me); refresh(); })
       .catch(function (e) { flash(e.message); });
   });
+  function showPresence(me) {
+    // the select shows what I chose; routing follows this page's live connection (closing every tab makes
+    // me offline after a short grace, and reopening the console brings back what I chose)
+    presence.value = me.chosen_presence;
+    presence.title = me.presence === me.chosen_presence ? "" : "Routing sees you as " + me.presence;
+    flash("You are " + me.chosen_presence + ".");
+  }
+  function onLive(frame) {
+    // offers and my presence, live (the lists are also refreshed every few seconds)
+    if (frame.type === "hello" && frame.agent) {
+      if (!state.presenceChosen) presence.value = frame.agent.chosen_presence;
+      refresh();
+    } else if (frame.type === "presence" && state.me && frame.staff_id === state.me.id) {
+      presence.value = frame.chosen_presence;
+    } else if (frame.type === "offer" || frame.type === "offer_withdrawn" || frame.type === "resync") {
+      refresh();
+    }
+  }
+  Tandem.agentLive(onLive);
   logout.addEventListener("click", function () {
     api("POST", "/console/logout").then(function () { location.assign("/console/login"); });
   });
@@ -563,7 +582,7 @@
     return api("GET", "/api/v1/routing/agents");
   }).then(function (agents) {
     var mine = agents.filter(function (a) { return a.staff_id === state.me.id; })[0];
-    if (mine && !state.presenceChosen) presence.value = mine.presence;
+    if (mine && !state.presenceChosen) presence.value = mine.chosen_presence;
     var linked = /^#c=(\d+)$/.exec(location.hash);  // e.g. from the supervisor view's "Join"
     if (linked) open(Number(linked[1]));
     refresh();

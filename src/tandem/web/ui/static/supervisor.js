@@ -69,6 +69,19 @@
     if (item.awaiting_reply_seconds !== null && item.awaiting_reply_seconds > 120) found.push("no reply for " + seconds(item.awaiting_reply_seconds));
     return found;
   }
+  function presenceText(a) {
+    // what routing uses, and why when it is not what the agent chose
+    if (a.connection_lost) return "offline (connection lost; chose " + a.chosen_presence + ")";
+    if (a.follows_connections && !a.connected && a.presence !== "offline") return a.presence + " (reconnecting…)";
+    if (a.presence !== a.chosen_presence) return a.presence + " (chose " + a.chosen_presence + ")";
+    return a.presence;
+  }
+  function consoleText(a) {
+    if (!a.follows_connections) return "–";
+    if (a.connected) return "open";
+    if (!a.last_seen_at) return "closed";
+    return "last seen " + seconds((Date.now() - Date.parse(a.last_seen_at)) / 1000) + " ago";
+  }
   function review(draft, verb) {
     return button(verb === "publish" ? "Publish" : "Reject", function () {
       return api("POST", "/api/v1/kb/drafts/" + draft.id + "/" + verb, {}).then(function () {
@@ -89,8 +102,8 @@
         body.appendChild(table("Queues", ["Queue", "Waiting", "Offered", "Longest wait", "Agents online"], queues.map(function (q) {
           return [q.name, String(q.waiting), String(q.offered), seconds(q.oldest_wait_seconds), String(q.agents_online)];
         })));
-        body.appendChild(table("Agents", ["Name", "Role", "Presence", "Load"], agents.map(function (a) {
-          return [a.name, a.role, a.presence, a.load + " / " + a.capacity];
+        body.appendChild(table("Agents", ["Name", "Role", "Presence", "Load", "Console"], agents.map(function (a) {
+          return [a.name, a.role, presenceText(a), a.load + " / " + a.capacity, consoleText(a)];
         })));
         var live = floor.mine.concat(floor.waiting).map(function (item) {
           return { item: item, risks: risks(item, timerOf[item.conversation_id]) };
@@ -251,4 +264,5 @@
   refresh();
   loadLearning();
   setInterval(refresh, 3000);
+  Tandem.agentLive(function () {});  // a supervisor on this page is at their desk: presence follows it too
 })();
