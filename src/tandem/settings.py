@@ -80,6 +80,20 @@ class Settings(BaseSettings):
     bot_intent_model: Path | None = Field(
         default=None, description="A model file from `tandem bot train`; unset: the demo store's intents."
     )
+    bot_oos_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=0.95,
+        description="Share of the bot's traffic assumed out of scope (0-0.95); the out-of-scope threshold "
+        "maximises expected accuracy at it. Unset: the model's labelled sample, else 0.3. "
+        "`tandem bot operating-point --from-history` estimates it from your own customers' messages.",
+    )
+    bot_wrong_answer_cost: float = Field(
+        default=1.0,
+        ge=1.0,
+        le=100.0,
+        description="How much worse a wrong answer is than a needless 'I didn't understand' (1: accuracy).",
+    )
     learning_default_consent: bool = Field(
         default=True,
         description="May a customer's messages train the bot when they have not said either way (the "

@@ -611,3 +611,15 @@ async def first_agent_replies(session: AsyncSession, conversation_ids: Sequence[
         .group_by(Message.conversation_id)
     )
     return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+async def customer_message_bodies(session: AsyncSession, *, since: datetime, limit: int) -> list[str]:
+    """The newest customer messages since ``since`` (bodies only): unlabelled traffic for the bot's
+    out-of-scope operating point."""
+    statement = (
+        select(Message.body)
+        .where(Message.author_kind == "customer", Message.created_at >= since)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return [str(body) for body in (await session.execute(statement)).scalars()]

@@ -1351,3 +1351,9 @@ async def analytics_facts(uow: UnitOfWork, conversation_ids: list[int]) -> list[
                 )
             )
     return facts
+
+
+async def customer_messages_since(uow: UnitOfWork, *, since: datetime, limit: int = 20_000) -> list[str]:
+    """What customers wrote since ``since``, newest first, at most ``limit``: the deployment's own
+    unlabelled history, from which the bot estimates how much of its traffic is out of scope."""
+    return await repository.customer_message_bodies(uow.session, since=since, limit=limit)
