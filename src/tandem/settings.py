@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         ge=0.0,
         le=0.95,
         description="Share of the bot's traffic assumed out of scope (0-0.95); the out-of-scope threshold "
-        "maximises expected accuracy at it. Unset: the model's labelled sample, else 0.3. "
+        "maximises expected accuracy at it. Unset: the model's labelled sample, else 0.1. "
         "`tandem bot operating-point --from-history` estimates it from your own customers' messages.",
     )
     bot_wrong_answer_cost: float = Field(

@@ -65,10 +65,15 @@ def test_the_bot_estimates_its_out_of_scope_share_from_the_deployments_own_messa
     simulated = runner.invoke(app, ["simulate", "--conversations", "12", "--days", "2", "--seed", "4"],
                               env=_env(tmp_path))  # fmt: skip
     assert simulated.exit_code == 0, simulated.output
-    found = runner.invoke(app, ["bot", "operating-point", "--from-history", "30", "--json"], env=_env(tmp_path))
+    found = runner.invoke(
+        app, ["bot", "operating-point", "--from-history", "30", "--json"], env=_env(tmp_path)
+    )
     assert found.exit_code == 0, found.output
     point = json.loads(found.stdout.strip().splitlines()[-1])
-    assert point["oos_share_source"].startswith("estimated from") and "unlabelled messages" in point["oos_share_source"]
+    assert (
+        point["oos_share_source"].startswith("estimated from")
+        and "unlabelled messages" in point["oos_share_source"]
+    )
     assert 0.0 <= point["oos_share_assumed"] <= 0.95 and 0.0 <= point["threshold"] <= 1.0
     table = runner.invoke(app, ["bot", "operating-point", "--from-history", "30"], env=_env(tmp_path))
     assert "TANDEM_BOT_OOS_SHARE=" in table.output

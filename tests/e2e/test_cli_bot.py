@@ -75,7 +75,7 @@ def test_bench_intents_prints_the_figures_as_json(tmp_path: Path) -> None:
     }
     assert expected <= figures.keys() and figures["backend"] == "ngram"
     assert figures["in_scope_accuracy"] >= 0.75 and figures["oos_recall"] is None
-    assert figures["oos_share_assumed"] == 0.3 and figures["oos_share_source"] == "default prior"
+    assert figures["oos_share_assumed"] == 0.1 and figures["oos_share_source"] == "default prior"
 
 
 def test_bench_intents_takes_the_out_of_scope_share_or_estimates_it(tmp_path: Path) -> None:

@@ -188,7 +188,9 @@ def test_the_operating_point_survives_saving(model: IntentModel, tmp_path: Path)
     model.set_operating_point()
 
 
-def test_a_model_saved_before_operating_points_keeps_its_threshold(model: IntentModel, tmp_path: Path) -> None:
+def test_a_model_saved_before_operating_points_keeps_its_threshold(
+    model: IntentModel, tmp_path: Path
+) -> None:
     import joblib
 
     path = model.save(tmp_path / "m.joblib")

@@ -144,7 +144,7 @@ def bench_intents(
         float | None,
         typer.Option(
             help="Assumed share of out-of-scope traffic, 0-0.95 (default: the labelled sample's share when "
-            "--train has 'val'/'oos_val', else 0.3). 0 for a closed set such as Banking77.",
+            "--train has 'val'/'oos_val', else 0.1). 0 for a closed set such as Banking77.",
             min=0.0,
             max=0.95,
         ),

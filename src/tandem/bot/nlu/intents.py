@@ -56,8 +56,9 @@ REJECTED = -1.0  # the score of a message the explicit out-of-scope class claime
 # The cascade (see _raw_scores): n-gram probability and n-gram similarity that make the encoder unnecessary.
 CASCADE_PROBABILITY = 0.8
 CASCADE_SIMILARITY = 0.5
-MODEL_FORMAT = 3
-READABLE_FORMATS = (2, 3)  # 2: before operating points (a fixed threshold, kept as it is)  # bump when the saved structure changes; older files are retrained
+MODEL_FORMAT = 3  # bump when the saved structure changes
+# 2: before operating points (loaded with the fixed threshold it was trained with)
+READABLE_FORMATS = (2, 3)
 
 Progress = Callable[[str, int, int], None]
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The share assumed when nothing else is known: production bots see much out-of-scope traffic (the HINT3
-# bots 40-72 %, a shop's chat about a third), curated test sets little. A third answers most in-scope
-# questions while turning away most of what the bot was not built for; configure it per deployment.
-DEFAULT_OOS_SHARE = 0.3
+# The share assumed when nothing else is known: a cautious prior that answers nearly every in-scope
+# question. Production bots see far more out-of-scope traffic (the HINT3 bots 40-72 %): configure the
+# deployment's share, or estimate it from its own messages (`tandem bot operating-point --from-history`).
+DEFAULT_OOS_SHARE = 0.1
 MAX_OOS_SHARE = 0.95
 
 
@@ -73,8 +73,18 @@ class OperatingPoint:
     @classmethod
     def fixed(cls, threshold: float, *, source: str) -> OperatingPoint:
         """A model trained before operating points keeps the threshold it was trained with."""
-        return cls(threshold, float("nan"), "not chosen (retrain the model to choose one)", 1.0,
-                   float("nan"), float("nan"), float("nan"), source, 0, 0)
+        return cls(
+            threshold,
+            float("nan"),
+            "not chosen (retrain the model to choose one)",
+            1.0,
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            source,
+            0,
+            0,
+        )
 
     def describe(self) -> str:
         return (
