@@ -25,3 +25,9 @@ class ClientIdTakenError(ConflictError):
     """A client message id already names someone else's message in this conversation."""
 
     code = "client_message_id_taken"
+
+
+class FollowUpNotPossibleError(ConflictError):
+    """An e-mail follow-up is for a conversation waiting for a person or with one."""
+
+    code = "follow_up_not_possible"
