@@ -220,3 +220,11 @@ class ConversationPage(BaseModel):
 
 
 ConversationCreate.model_rebuild()
+
+
+class WidgetConfig(BaseModel):
+    """What the chat widget shows before the visitor writes anything."""
+
+    locale: str
+    greeting: str = Field(description="The assistant's first words, in the visitor's language.")
+    max_message_chars: int = Field(description="Longer messages are refused (413); the widget counts down.")
