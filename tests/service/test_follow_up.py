@@ -16,7 +16,7 @@ from conftest import make_settings
 from tandem.accounts.actors import Actor, Role
 from tandem.bootstrap import Container, build_container
 from tandem.conversation import service as conversation_service
-from tandem.conversation.errors import FollowUpNotPossibleError
+from tandem.conversation.errors import FollowUpNotPossibleError, FollowUpPendingError
 from tandem.conversation.schemas import ConversationCreate, MessageCreate
 from tandem.conversation.state import Owner
 from tandem.core.clock import FrozenClock
@@ -269,3 +269,18 @@ async def test_a_follow_up_is_refused_where_it_makes_no_sense(desk: Container) -
             await conversation_service.request_follow_up(
                 uow, actor=SUPERVISOR, conversation_id=waiting, email="a@example.com"
             )
+
+
+async def test_nothing_automatic_closes_a_case_owed_an_email(desk: Container) -> None:
+    cid, customer = await _waiting(desk)
+    async with desk.uow() as uow:
+        await conversation_service.request_follow_up(
+            uow, actor=customer, conversation_id=cid, email="maya@example.com"
+        )
+    with pytest.raises(FollowUpPendingError):  # a sweep, a timeout, `tandem conversations close`
+        async with desk.uow() as uow:
+            await conversation_service.close(uow, actor=Actor.system(), conversation_id=cid, abandoned=True)
+    assert (await _conversation(desk, cid)).state is Owner.WAITING
+    async with desk.uow() as uow:  # a person may close it
+        await conversation_service.close(uow, actor=SUPERVISOR, conversation_id=cid)
+    assert (await _conversation(desk, cid)).state is Owner.RESOLVED

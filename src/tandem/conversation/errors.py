@@ -31,3 +31,9 @@ class FollowUpNotPossibleError(ConflictError):
     """An e-mail follow-up is for a conversation waiting for a person or with one."""
 
     code = "follow_up_not_possible"
+
+
+class FollowUpPendingError(ConflictError):
+    """Nothing automatic closes a conversation waiting for a person's reply by e-mail."""
+
+    code = "follow_up_pending"

@@ -24,6 +24,7 @@ from tandem.conversation.errors import (
     ConversationNotFoundError,
     ConversationResolvedError,
     FollowUpNotPossibleError,
+    FollowUpPendingError,
     MessageTooLongError,
     NotOwnerError,
 )
@@ -627,6 +628,16 @@ async def close(
 ) -> ConversationOut:
     actor.require_conversation(conversation_id)
     conversation = await _lock(uow, conversation_id)
+    if (
+        not (actor.is_customer or actor.is_staff)
+        and conversation.follow_up_email
+        and Owner(conversation.state) is Owner.WAITING
+    ):
+        # No sweep, timeout or script closes a case a person still owes an answer by e-mail.
+        raise FollowUpPendingError(
+            "This customer is waiting for a person's reply by e-mail; a person answers or closes it.",
+            conversation_id=conversation.id,
+        )
     trigger = Trigger.CUSTOMER if actor.is_customer else Trigger.AGENT if actor.is_staff else Trigger.SYSTEM
     await _transition(
         uow,
