@@ -32,7 +32,14 @@ from tandem.bot.nlu.retrieval import HybridRetriever
 from tandem.bot.nlu.sentiment import VaderLexiconSentiment
 from tandem.bot.protocols import Responder
 from tandem.bot.registry import build_responder
-from tandem.conversation.service import BOT_TURN_JOB, DISPATCH_JOB, HANDOFF_JOB, MessageLimits
+from tandem.conversation import service as conversation_service
+from tandem.conversation.service import (
+    BOT_TURN_JOB,
+    DISPATCH_JOB,
+    FOLLOW_UP_MAIL_JOB,
+    HANDOFF_JOB,
+    MessageLimits,
+)
 from tandem.core import migrate
 from tandem.core.broker import RESYNC_KIND, Broker, InMemoryBroker
 from tandem.core.cache import TTLCache
@@ -42,6 +49,7 @@ from tandem.core.db import Database
 from tandem.core.errors import ConfigurationError
 from tandem.core.events import InProcessEventBus
 from tandem.core.jobs import InProcessJobQueue, JobQueue, JobRegistry
+from tandem.core.mail import MailSender, OutboxDirMailSender, SmtpMailSender
 from tandem.core.observability import configure_logging
 from tandem.core.outbox import OutboxRelay
 from tandem.core.uow import UnitOfWorkFactory
@@ -92,6 +100,7 @@ class Container:
     limits: MessageLimits
     escalation_policy: EscalationPolicy
     routing: RoutingConfig
+    mail: MailSender  # e-mail to customers: an SMTP relay, or .eml files in data_dir/outbox
     connections: ConnectionRegistry = field(default_factory=InMemoryConnections)  # agents' console tabs
     knowledge: HybridRetriever | None = None  # keyword search over published articles, for agent assist
     reply_history: ReplyHistory = field(default_factory=ReplyHistory)  # past agent replies, for agent assist
@@ -439,6 +448,7 @@ def build_container(
         limits=MessageLimits(max_chars=settings.max_message_chars),
         escalation_policy=escalation_policy,
         routing=routing,
+        mail=_build_mail(settings),
         connections=_build_connections(settings, instance_id),
         instance_id=instance_id,
     )
@@ -461,6 +471,22 @@ def _build_connections(settings: Settings, instance_id: str) -> ConnectionRegist
 
         return RedisConnections(settings.redis_url, instance=instance_id)
     return InMemoryConnections()
+
+
+def _build_mail(settings: Settings) -> MailSender:
+    """An SMTP relay when one is configured, else the outbox directory (nothing leaves the machine)."""
+    relay = settings.smtp_host_port
+    if relay is None:
+        return OutboxDirMailSender(settings.mail_outbox_dir, from_address=settings.mail_from)
+    host, port = relay
+    return SmtpMailSender(
+        host=host,
+        port=port,
+        from_address=settings.mail_from,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
 
 
 def _register_jobs(container: Container) -> None:
@@ -497,7 +523,16 @@ def _register_jobs(container: Container) -> None:
         worker past the job's time limit."""
         await analytics_service.refresh(container.uow, max_batches=ANALYTICS_BATCHES_PER_JOB)
 
+    async def send_follow_up_mail(payload: dict[str, Any]) -> None:
+        await conversation_service.send_follow_up_mail(
+            container.uow,
+            mail=container.mail,
+            conversation_id=int(payload["conversation_id"]),
+            seq=int(payload["seq"]),
+        )
+
     container.jobs.register(BOT_TURN_JOB, take_bot_turn)
+    container.jobs.register(FOLLOW_UP_MAIL_JOB, send_follow_up_mail)
     container.jobs.register(analytics_service.REFRESH_JOB, refresh_analytics)
     container.jobs.register(learning_service.RETRAIN_JOB, retrain)
     container.jobs.register(HANDOFF_JOB, prepare_handoff)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "tandem"
@@ -87,6 +88,20 @@ class Settings(BaseSettings):
     bot_intent_model: Path | None = Field(
         default=None, description="A model file from `tandem bot train`; unset: the demo store's intents."
     )
+    bot_oos_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=0.95,
+        description="Share of the bot's traffic assumed out of scope (0-0.95); the out-of-scope threshold "
+        "maximises expected accuracy at it. Unset: the model's labelled sample, else 0.1. "
+        "`tandem bot operating-point --from-history` estimates it from your own customers' messages.",
+    )
+    bot_wrong_answer_cost: float = Field(
+        default=1.0,
+        ge=1.0,
+        le=100.0,
+        description="How much worse a wrong answer is than a needless 'I didn't understand' (1: accuracy).",
+    )
     learning_default_consent: bool = Field(
         default=True,
         description="May a customer's messages train the bot when they have not said either way (the "
@@ -139,6 +154,54 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=6.0, gt=0, le=8, description="Below the bot's 10 s turn limit, so Tier 0 can still answer."
     )
+    mail_from: str = Field(
+        default="Loom & Lantern support <support@loom-lantern.example>",
+        min_length=3,
+        max_length=320,
+        description="The From address of e-mail to customers (follow-ups); its domain also names Message-IDs.",
+    )
+    smtp_relay: str | None = Field(
+        default=None,
+        description="host:port of the SMTP relay for e-mail to customers; unset: messages are written as "
+        ".eml files to data_dir/outbox instead.",
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (submission, port 587), tls (implicit TLS, port 465) or none (a local relay).",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, when the relay asks for one.")
+    smtp_password: SecretStr | None = None
+
+    @property
+    def smtp_host_port(self) -> tuple[str, int] | None:
+        return parse_relay(self.smtp_relay) if self.smtp_relay else None
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        """Where e-mail goes when no SMTP relay is configured."""
+        return self.data_dir / "outbox"
+
+    @field_validator("smtp_relay")
+    @classmethod
+    def _relay_is_host_port(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parse_relay(value)
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _from_has_an_address(cls, value: str) -> str:
+        address = parseaddr(value)[1]
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ValueError(f"'{value}' has no e-mail address; use 'Name <support@example.com>'")
+        return value
+
+    @model_validator(mode="after")
+    def _smtp_login_is_complete(self) -> Settings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("set both TANDEM_SMTP_USERNAME and TANDEM_SMTP_PASSWORD, or neither")
+        return self
 
     @property
     def model_dir(self) -> Path:
@@ -158,6 +221,26 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL actually used (driver filled in)."""
         return async_database_url(self.database_url or f"sqlite:///{self.data_dir / 'tandem.db'}")
+
+
+def parse_relay(relay: str) -> tuple[str, int]:
+    """``host:port``, ``host`` (port 587) or ``[v6 address]:port`` → (host, port); ValueError otherwise."""
+    value = relay.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif ":" in value:
+        host, _, port_text = value.rpartition(":")
+    else:
+        host, port_text = value, ""
+    if not host or any(c.isspace() for c in host):
+        raise ValueError(f"'{relay}' is not host:port")
+    if port_text and not port_text.isdigit():
+        raise ValueError(f"'{relay}': the port must be a number")
+    port = int(port_text) if port_text else 587
+    if not 1 <= port <= 65535:
+        raise ValueError(f"'{relay}': the port must be between 1 and 65535")
+    return host, port
 
 
 def async_database_url(url: str) -> str:

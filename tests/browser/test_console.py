@@ -29,8 +29,10 @@ async def _customer_asks_for_a_person(page: Any, live_server: LiveServer, text: 
     await box.fill(text)
     await box.press("Enter")
     await page.locator(".tw-bot, .tw-system:not(.tw-typing)").first.wait_for()
-    await page.get_by_role("button", name="Talk to an agent").click()
-    await expect(page.get_by_role("status")).to_contain_text("Nobody from our team is online")
+    ask = page.get_by_role("button", name="Talk to an agent")
+    if await ask.is_visible():  # hidden when the bot already brought in a person (an upset customer)
+        await ask.click()
+    await expect(page.locator(".tw-system", has_text="Nobody from our team is online")).to_have_count(1)
 
 
 async def _sign_in(page: Any, live_server: LiveServer, email: str = "alex@tandem.example") -> None:

@@ -57,3 +57,23 @@ def test_the_benchmark_prints_its_keys_and_the_rollups_match_the_scan(tmp_path: 
     assert result["figures_match"] is True and result["window_conversations"] > 0
     unknown = runner.invoke(app, ["bench", "analytics", "--database", "oracle"], env=_env(tmp_path))
     assert unknown.exit_code == 2 and "allowed: sqlite, postgresql, both" in unknown.output
+
+
+def test_the_bot_estimates_its_out_of_scope_share_from_the_deployments_own_messages(tmp_path: Path) -> None:
+    empty = runner.invoke(app, ["bot", "operating-point", "--from-history", "30"], env=_env(tmp_path))
+    assert empty.exit_code == 2 and "no customer messages in the last 30 days" in empty.output
+    simulated = runner.invoke(app, ["simulate", "--conversations", "12", "--days", "2", "--seed", "4"],
+                              env=_env(tmp_path))  # fmt: skip
+    assert simulated.exit_code == 0, simulated.output
+    found = runner.invoke(
+        app, ["bot", "operating-point", "--from-history", "30", "--json"], env=_env(tmp_path)
+    )
+    assert found.exit_code == 0, found.output
+    point = json.loads(found.stdout.strip().splitlines()[-1])
+    assert (
+        point["oos_share_source"].startswith("estimated from")
+        and "unlabelled messages" in point["oos_share_source"]
+    )
+    assert 0.0 <= point["oos_share_assumed"] <= 0.95 and 0.0 <= point["threshold"] <= 1.0
+    table = runner.invoke(app, ["bot", "operating-point", "--from-history", "30"], env=_env(tmp_path))
+    assert "TANDEM_BOT_OOS_SHARE=" in table.output

@@ -75,6 +75,55 @@ def test_bench_intents_prints_the_figures_as_json(tmp_path: Path) -> None:
     }
     assert expected <= figures.keys() and figures["backend"] == "ngram"
     assert figures["in_scope_accuracy"] >= 0.75 and figures["oos_recall"] is None
+    assert figures["oos_share_assumed"] == 0.1 and figures["oos_share_source"] == "default prior"
+
+
+def test_bench_intents_takes_the_out_of_scope_share_or_estimates_it(tmp_path: Path) -> None:
+    path = _csv(tmp_path)
+    passwords = [
+        "forgot my password",
+        "reset my password",
+        "can't log in",
+        "locked out of my account",
+        "password not working",
+        "change my password",
+        "login problem",
+        "need a new password",
+    ]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(f"{text},reset_password\n" for text in passwords)
+    unseen = tmp_path / "test.json"
+    unseen.write_text(
+        json.dumps(
+            {
+                "test": [
+                    ["where's my order at", "order_status"],
+                    ["send these shoes back", "return_item"],
+                    ["who won the football", "NO_NODES_DETECTED"],
+                    ["sing me a song", "oos"],
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    base = ["bench", "intents", "--train", str(path), "--test", str(unseen), "--backend", "ngram", "--json"]
+    closed = json.loads(runner.invoke(app, [*base, "--oos-share", "0"]).stdout.strip().splitlines()[-1])
+    busy = json.loads(runner.invoke(app, [*base, "--oos-share", "0.8"]).stdout.strip().splitlines()[-1])
+    assert closed["oos_share_assumed"] == 0.0 and busy["oos_share_assumed"] == 0.8
+    assert busy["threshold"] > closed["threshold"] and busy["oos_share_source"] == "configured"
+    assert closed["oos_recall"] is not None and 0 <= busy["expected_accuracy"] <= 1
+    traffic = tmp_path / "traffic.txt"
+    traffic.write_text("where is my order\nwhat's the weather\ntell me a joke\n", encoding="utf-8")
+    estimated = runner.invoke(app, [*base, "--traffic", str(traffic)])
+    assert estimated.exit_code == 0, estimated.output
+    figures = json.loads(estimated.stdout.strip().splitlines()[-1])
+    assert figures["oos_share_source"] == "estimated from 3 unlabelled messages"
+    table = runner.invoke(app, [*base[:-1], "--oos-share", "0.5"])
+    assert "Out-of-scope share assumed" in _said(table.output) and "50% (configured)" in _said(table.output)
+    both = runner.invoke(app, [*base, "--oos-share", "0.5", "--traffic", str(traffic)])
+    assert both.exit_code == 2 and "not both" in _said(both.output)
+    wrong = runner.invoke(app, [*base, "--oos-share", "1.5"])
+    assert wrong.exit_code == 2 and "Traceback" not in wrong.output
 
 
 def test_bench_intents_names_the_bad_line(tmp_path: Path) -> None:
@@ -175,7 +224,7 @@ def test_bot_train_writes_a_model_the_server_can_load(tmp_path: Path) -> None:
         app, ["bot", "train", str(_csv(tmp_path)), "--output", str(output), "--backend", "ngram"]
     )
     assert result.exit_code == 0, result.output
-    assert output.exists() and "cross-validation" in _said(result.output)
+    assert output.exists() and "held-out scores of the training data" in _said(result.output)
 
 
 def test_bench_assist_prints_its_figures_and_names_a_missing_file(tmp_path: Path) -> None:

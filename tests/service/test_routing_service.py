@@ -295,11 +295,12 @@ async def test_a_sentiment_escalation_can_be_overridden_once_and_goes_back_to_th
 
 async def test_a_customer_who_closes_the_chat_while_waiting_leaves_the_queue(floor: Container) -> None:
     """Presence is whether the customer's live connection holds the presence channel; a customer seen, then
-    gone for ``abandon_after_seconds``, is abandoned; one who came back, one who never connected (an API
-    client) and one who asked for an e-mail are not."""
+    gone for ``abandon_after_seconds``, is abandoned when we cannot reach them (no address); one who came
+    back, one who never connected (an API client) and one who asked for an e-mail are not (a verified
+    address is a way to reach them too: tests/service/test_follow_up.py)."""
     after = floor.routing.abandon_after_seconds
     assert after is not None
-    gone = await _handoff(floor)
+    gone = await _handoff(floor, email=None)
     back = await _handoff(floor, email="tom@example.com")
     never = await _handoff(floor, email="ana@example.com")
     mailed = await _handoff(floor, email="lee@example.com")

@@ -54,3 +54,12 @@ def test_fewer_than_two_intents_cannot_train(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TrainingDataError, match="no such file"):
         load_dataset(tmp_path / "nope.csv")
+
+
+def test_other_data_sets_names_for_out_of_scope_are_read_as_oos(tmp_path: Path) -> None:
+    file = tmp_path / "bot_test.json"
+    file.write_text(json.dumps({"test": [["emi options?", "EMI"], ["is it raining", "NO_NODES_DETECTED"]]}))
+    assert load_dataset(file).test.labels == ["EMI", "oos"]
+    csv_file = tmp_path / "bot.csv"
+    csv_file.write_text("sentence,label\nwhere is my order,ORDER_STATUS\nsing a song,out_of_scope\n")
+    assert load_dataset(csv_file).train.labels == ["ORDER_STATUS", "oos"]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import f1_score
 from threadpoolctl import threadpool_limits
 
@@ -23,6 +24,7 @@ from tandem.bot.nlu.intents import IntentModel, Progress
 from tandem.core.errors import InvalidInputError
 
 LATENCY_SAMPLE = 1000  # single-message predictions timed for p50/p99
+FIXED_BUDGET = 0.01  # the operating point before it was chosen per traffic: the baseline of every run
 
 
 @dataclass
@@ -42,6 +44,11 @@ class IntentBenchResult:
     intents: int
     threshold: float
     threshold_source: str
+    oos_share_assumed: float
+    oos_share_source: str
+    expected_accuracy: float  # what the operating point promised, from held-out scores (never the test)
+    operating_point: dict[str, Any]
+    baseline: dict[str, Any]  # the old rule, in the same run: turn away 1 % of held-out in-scope messages
     notes: list[str]
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,10 +71,34 @@ def split_holdout(examples: Examples, *, share: float, seed: int) -> tuple[Examp
     return train, held
 
 
+def leave_intents_out(
+    train: Examples, test: Examples, *, share: float, seed: int
+) -> tuple[Examples, Examples, list[str]]:
+    """Real bots' traffic is mostly out of scope: move every example of ``share`` of the intents from
+    ``train`` to ``test`` as out-of-scope messages (the same domain, intents the bot was not built for)."""
+    intents = sorted(train.intents)
+    random.Random(seed + 1).shuffle(intents)
+    gone = set(intents[: round(len(intents) * share)])
+    if len(intents) - len(gone) < 2:
+        raise InvalidInputError(f"--holdout-intents {share} would leave fewer than 2 intents to train on")
+    kept, scored = Examples(), Examples()
+    for text, label in zip(train.texts, train.labels, strict=True):
+        (scored if label in gone else kept).add(text, OUT_OF_SCOPE if label in gone else label)
+    for text, label in zip(test.texts, test.labels, strict=True):
+        scored.add(text, OUT_OF_SCOPE if label in gone else label)
+    return kept, scored, sorted(gone)
+
+
 def prepare(
-    train_file: str | Path, test_file: str | Path | None, *, holdout: float | None, seed: int
+    train_file: str | Path,
+    test_file: str | Path | None,
+    *,
+    holdout: float | None,
+    seed: int,
+    holdout_intents: float | None = None,
 ) -> tuple[Examples, Examples | None, Examples, list[str]]:
-    """Training examples, tuning examples (or None: cross-validation), test examples, and notes."""
+    """Training examples, tuning examples (or None: held-out folds of the training data), test examples,
+    and notes."""
     notes: list[str] = []
     train_set: Dataset = load_dataset(train_file)
     train, validation = train_set.train, train_set.validation
@@ -76,7 +107,12 @@ def prepare(
             raise InvalidInputError("give --test FILE, or --holdout SHARE to score on part of --train")
         train, test = split_holdout(train, share=holdout, seed=seed)
         notes.append(f"test = {holdout:.0%} of each intent held out of {train_set.path} (seed {seed})")
+        if holdout_intents:
+            train, test, gone = leave_intents_out(train, test, share=holdout_intents, seed=seed)
+            notes.append(f"{len(gone)} intents left out of training, their examples scored as out of scope")
         return train, validation if len(validation) else None, test, notes
+    if holdout_intents:
+        raise InvalidInputError("--holdout-intents goes with --holdout, not with --test")
     test_set = load_dataset(test_file)
     test = test_set.test
     if test_set.path.endswith(".json") and not len(test):
@@ -84,7 +120,9 @@ def prepare(
         notes.append(f"{test_set.path} has no 'test' split: scored on 'val'")
         if Path(test_set.path).resolve() == Path(train_set.path).resolve():
             validation = Examples()
-            notes.append("the threshold is tuned by cross-validation on 'train', never on the scored 'val'")
+            notes.append(
+                "the threshold is chosen from held-out folds of 'train', never from the scored 'val'"
+            )
     return train, validation if len(validation) else None, test, notes
 
 
@@ -97,8 +135,21 @@ def run_intent_benchmark(
     seed: int = 0,
     progress: Progress | None = None,
     encoder_factory: Callable[[], Any] | None = None,
+    oos_share: float | None = None,
+    wrong_answer_cost: float = 1.0,
+    traffic_file: str | Path | None = None,
+    holdout_intents: float | None = None,
 ) -> IntentBenchResult:
-    train, validation, test, notes = prepare(train_file, test_file, holdout=holdout, seed=seed)
+    """``oos_share``: the assumed share of out-of-scope traffic (None: the labelled sample's, else the
+    default prior); ``traffic_file``: unlabelled messages to estimate it from instead (one per line, or a
+    data file whose texts are read without their labels)."""
+    if oos_share is not None and traffic_file is not None:
+        raise InvalidInputError("give --oos-share or --traffic, not both")
+    if not 1.0 <= wrong_answer_cost <= 100.0:
+        raise InvalidInputError("--wrong-answer-cost is between 1 and 100 (1: plain accuracy)")
+    train, validation, test, notes = prepare(
+        train_file, test_file, holdout=holdout, seed=seed, holdout_intents=holdout_intents
+    )
     if not len(test):
         raise TrainingDataError("no test examples to score", path=str(test_file or train_file))
     started = time.perf_counter()
@@ -109,8 +160,22 @@ def run_intent_benchmark(
         encoder=encoder_factory() if encoder_factory else None,
         source=str(train_file),
         progress=progress,
+        oos_share=oos_share,
+        wrong_answer_cost=wrong_answer_cost,
     )
     train_seconds = time.perf_counter() - started
+    if traffic_file is not None:
+        messages = read_messages(traffic_file)
+        estimated = model.estimate_oos_share(messages)
+        model.set_operating_point(
+            oos_share=estimated,
+            wrong_answer_cost=wrong_answer_cost,
+            source=f"estimated from {len(messages):,} unlabelled messages",
+        )
+        if Path(traffic_file).resolve() == Path(test_file or "").resolve():
+            notes.append("the share was estimated from the scored messages themselves (without labels)")
+    point = model.operating_point
+    assert point is not None
     with threadpool_limits(1):
         predictions = []
         batch_started = time.perf_counter()
@@ -126,6 +191,21 @@ def run_intent_benchmark(
             model.predict(text + " ")  # a space defeats the encoder's cache of recent messages
             latencies.append((time.perf_counter() - began) * 1000)
     predicted = [p.intent if p.intent is not None else OUT_OF_SCOPE for p in predictions]
+    assert model.held_out is not None
+    answered_scores = model.held_out.in_scope[model.held_out.in_scope >= 0]
+    fixed = float(np.quantile(answered_scores, FIXED_BUDGET)) if len(answered_scores) else 0.0
+    claimed = [p.out_of_scope and p.confidence >= p.threshold for p in predictions]  # the oos class's
+    at_fixed = [
+        OUT_OF_SCOPE
+        if c or p.confidence < fixed
+        else (p.alternatives[0].intent if p.alternatives else OUT_OF_SCOPE)
+        for p, c in zip(predictions, claimed, strict=True)
+    ]
+    baseline = {
+        "rule": f"turn away {FIXED_BUDGET:.0%} of held-out in-scope messages",
+        "threshold": round(fixed, 4),
+    }
+    baseline.update({k: v for k, v in score(test.labels, at_fixed).items() if k != "macro_f1"})
     return IntentBenchResult(
         backend=backend,
         train_seconds=round(train_seconds, 2),
@@ -137,9 +217,35 @@ def run_intent_benchmark(
         intents=len(train.intents),
         threshold=round(model.threshold, 4),
         threshold_source=model.threshold_source,
+        oos_share_assumed=round(point.oos_share, 4),
+        oos_share_source=point.oos_share_source,
+        expected_accuracy=round(point.expected_accuracy, 4),
+        operating_point=point.as_dict(),
+        baseline=baseline,
         notes=notes,
         **score(test.labels, predicted),
     )
+
+
+def read_messages(path: str | Path) -> list[str]:
+    """Unlabelled messages: a data file's texts (labels ignored), or a text file with one per line."""
+    file = Path(path)
+    if file.suffix.lower() in (".json", ".csv"):
+        dataset = load_dataset(file)
+        texts = [*dataset.train.texts, *dataset.validation.texts]
+        if dataset.test is not dataset.train:
+            texts += dataset.test.texts
+        return texts
+    if not file.is_file():
+        raise TrainingDataError("no such file", path=str(file))
+    try:
+        lines = [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
+    except UnicodeDecodeError as exc:
+        raise TrainingDataError(f"not UTF-8 text ({exc.reason})", path=str(file)) from exc
+    messages = [line for line in lines if line]
+    if not messages:
+        raise TrainingDataError("no messages in the file", path=str(file))
+    return messages
 
 
 def score(truth: list[str], predicted: list[str]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from tandem.bot.messages import known_keys, say
+from tandem.bot.messages import Money, known_keys, say, status_name
 from tandem.bot.nlu.entities import Entities, extract_entities
 from tandem.bot.types import BotTurn
 from tandem.customers.crm import CrmConnector, CrmLookup, CustomerProfile, OrderSummary
@@ -150,9 +150,9 @@ class DemoStoreFlows:
         text = describe_order(order, locale)
         check = policies.delivery_check(order, today=today)
         if check.late and check.expected_by:
-            text += " " + say("status_late", locale, date=check.expected_by.isoformat())
+            text += " " + say("status_late", locale, date=check.expected_by)
         elif check.expected_by and order.status in ("placed", "packed", "shipped"):
-            text += " " + say("status_expected", locale, date=check.expected_by.isoformat())
+            text += " " + say("status_expected", locale, date=check.expected_by)
         return FlowStep(
             "order_status",
             f"{text} {say('anything_else', locale)}",
@@ -182,7 +182,9 @@ class DemoStoreFlows:
         self, order: OrderSummary, profile: CustomerProfile, locale: str, today: date
     ) -> FlowStep:
         if order.status == "returned":
-            text = say("refund_returned", locale, order=order.number)
+            text = say(
+                "refund_returned", locale, order=order.number, amount=Money(order.total, order.currency)
+            )
             facts: dict[str, Any] = {"status": order.status}
         else:
             decision = policies.return_eligibility(order, membership=profile.membership, today=today)
@@ -203,7 +205,7 @@ class DemoStoreFlows:
         decision = policies.address_change_allowed(order)
         if not decision.allowed:
             key = "address_shipped" if order.status == "shipped" else "address_closed"
-            refusal = say(key, locale, order=order.number, status=order.status)
+            refusal = say(key, locale, order=order.number, status=status_name(order.status, locale))
             return FlowStep("address_change", refusal, "refused", {"order": order.number})
         awaiting = state.get("awaiting")
         if awaiting == "address" and looks_like_address(turn.text):
@@ -254,11 +256,11 @@ class DemoStoreFlows:
 def describe_order(order: OrderSummary, locale: str) -> str:
     """Where the order is, in the customer's language (``store.policies.describe_status`` is the English
     original that agents see)."""
-    values = {
+    values: dict[str, object] = {
         "order": order.number,
         "carrier": order.carrier or "",
         "tracking": order.tracking_number or "",
-        "date": order.delivered_on.isoformat() if order.delivered_on else "",
+        "date": order.delivered_on or "",
     }
     key = f"status_{order.status}" if order.status != "shipped" or order.carrier else "status_on_its_way"
     return say(key, locale, **values) if key in known_keys() else policies.describe_status(order)
@@ -269,12 +271,12 @@ def describe_return(
 ) -> str:
     """The return decision of ``store.policies`` in the customer's language."""
     level = policies.MEMBERSHIPS[policies.membership_rank(membership)].capitalize()
-    dates = {
+    dates: dict[str, object] = {
         "order": order.number,
-        "date": order.delivered_on.isoformat() if order.delivered_on else "",
+        "date": order.delivered_on or "",
         "days": decision.window_days or "",
         "level": level,
-        "deadline": decision.deadline.isoformat() if decision.deadline else "",
+        "deadline": decision.deadline or "",
     }
     key = {
         "within_window": "return_within_window",

@@ -1,9 +1,33 @@
 """What the bot says, in each supported language. One catalogue, so wording is reviewed in one place and a
-new language is one more column."""
+new language is one more column.
+
+Values are passed as what they are (a ``date``, a ``Money``, a number) and formatted here with Babel in
+the customer's locale: "delivered on 3 May 2025" / "el 3 de mayo de 2025", "€129.00" / "129,00 €". A flow
+never formats a value for a customer itself.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+LANGUAGES = ("en", "es", "fr", "de")
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency (ISO 4217), shown with its symbol where the customer expects it."""
+
+    amount: Decimal
+    currency: str
+
 
 _CATALOGUE: dict[str, dict[str, str]] = {
     "greeting": {
@@ -138,15 +162,15 @@ _CATALOGUE: dict[str, dict[str, str]] = {
     },
     "status_expected": {
         "en": "It is expected by {date}.",
-        "es": "Debería llegar antes del {date}.",
+        "es": "Debería llegar a más tardar el {date}.",
         "fr": "Elle est attendue au plus tard le {date}.",
-        "de": "Sie wird bis {date} erwartet.",
+        "de": "Sie wird bis zum {date} erwartet.",
     },
     "status_late": {
         "en": "It was due by {date} and has not arrived; we will ask the carrier to trace it.",
-        "es": "Debía llegar antes del {date} y no ha llegado; pediremos al transportista que lo localice.",
+        "es": "Debía llegar a más tardar el {date} y no ha llegado; pediremos al transportista que lo localice.",
         "fr": "Elle était attendue le {date} et n'est pas arrivée ; nous demandons au transporteur une enquête.",
-        "de": "Sie war bis {date} fällig und ist nicht angekommen; wir lassen sie beim Versanddienst suchen.",
+        "de": "Sie war bis zum {date} fällig und ist nicht angekommen; wir lassen sie beim Versanddienst suchen.",
     },
     "return_within_window": {
         "en": "Good news: order {order} was delivered on {date}, within the {days}-day return window for {level} "
@@ -156,7 +180,7 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Bonne nouvelle : la commande {order} a été livrée le {date}, dans le délai de retour de {days} jours "
         "des clients {level} (jusqu'au {deadline}).",
         "de": "Gute Nachricht: Bestellung {order} wurde am {date} zugestellt, innerhalb der {days}-tägigen "
-        "Rückgabefrist für {level}-Kunden (bis {deadline}).",
+        "Rückgabefrist für {level}-Kunden (bis zum {deadline}).",
     },
     "return_gold": {
         "en": "Good news: Gold members can return items at any time; order {order} qualifies.",
@@ -213,14 +237,16 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "de": 'Wenn Sie das für falsch halten, schreiben Sie "Mitarbeiter" und ein Mensch sieht es sich an.',
     },
     "refund_returned": {
-        "en": "Order {order} was returned. We issue the refund within 2 business days of the parcel reaching our "
-        "warehouse; card refunds then take up to 5 business days to show, store credit is immediate.",
-        "es": "El pedido {order} fue devuelto. Emitimos el reembolso en 2 días hábiles desde que el paquete llega "
-        "al almacén; en tarjeta tarda hasta 5 días hábiles en verse, el saldo en tienda es inmediato.",
-        "fr": "La commande {order} a été retournée. Nous remboursons sous 2 jours ouvrés après réception du colis ; "
-        "sur carte, comptez jusqu'à 5 jours ouvrés, l'avoir est immédiat.",
-        "de": "Bestellung {order} wurde zurückgesendet. Wir erstatten innerhalb von 2 Werktagen nach Eingang; "
-        "auf der Karte dauert es bis zu 5 Werktage, Guthaben ist sofort verfügbar.",
+        "en": "Order {order} was returned. We issue the refund of {amount} within 2 business days of the parcel "
+        "reaching our warehouse; card refunds then take up to 5 business days to show, store credit is "
+        "immediate.",
+        "es": "El pedido {order} fue devuelto. Emitimos el reembolso de {amount} en 2 días hábiles desde que el "
+        "paquete llega al almacén; en tarjeta tarda hasta 5 días hábiles en verse, el saldo en tienda es "
+        "inmediato.",
+        "fr": "La commande {order} a été retournée. Nous remboursons {amount} sous 2 jours ouvrés après "
+        "réception du colis ; sur carte, comptez jusqu'à 5 jours ouvrés, l'avoir est immédiat.",
+        "de": "Bestellung {order} wurde zurückgesendet. Wir erstatten {amount} innerhalb von 2 Werktagen nach "
+        "Eingang; auf der Karte dauert es bis zu 5 Werktage, Guthaben ist sofort verfügbar.",
     },
     "refund_none_yet": {
         "en": "We have not received a return for order {order} yet, so no refund has been issued.",
@@ -307,10 +333,62 @@ _CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+STATUS_NAMES: dict[str, dict[str, str]] = {
+    "placed": {"en": "received", "es": "recibido", "fr": "enregistrée", "de": "eingegangen"},
+    "packed": {"en": "packed", "es": "empaquetado", "fr": "emballée", "de": "verpackt"},
+    "shipped": {"en": "shipped", "es": "enviado", "fr": "expédiée", "de": "versendet"},
+    "delivered": {"en": "delivered", "es": "entregado", "fr": "livrée", "de": "zugestellt"},
+    "returned": {"en": "returned", "es": "devuelto", "fr": "retournée", "de": "zurückgesendet"},
+    "cancelled": {"en": "cancelled", "es": "cancelado", "fr": "annulée", "de": "storniert"},
+}
+
+
+def language_of(locale: str) -> str:
+    """The catalogue's language for a locale ("es-MX" → "es"); English when it is not translated."""
+    language = locale.replace("_", "-").split("-")[0].lower()
+    return language if language in LANGUAGES else "en"
+
+
 def say(key: str, locale: str, **values: Any) -> str:
-    """The message in the customer's language, English when it has not been translated yet."""
+    """The message in the customer's language (English when it has not been translated yet), its dates,
+    amounts and numbers formatted for ``locale`` (a region such as "en-GB" is honoured)."""
     texts = _CATALOGUE[key]
-    return texts.get(locale, texts["en"]).format(**values)
+    template = texts.get(language_of(locale), texts["en"])
+    return template.format(**{name: format_value(value, locale) for name, value in values.items()})
+
+
+def status_name(status: str, locale: str) -> str:
+    """An order status in words of the customer's language ("cancelled" → "cancelado")."""
+    names = STATUS_NAMES.get(status)
+    return names.get(language_of(locale), names["en"]) if names else status
+
+
+def format_value(value: Any, locale: str) -> str:
+    """A value as a customer of ``locale`` reads it; text is left as it is."""
+    where = _babel_locale(locale)
+    if isinstance(value, Money):
+        return str(format_currency(value.amount, value.currency.upper(), locale=where))
+    if isinstance(value, datetime):
+        return str(format_date(value.date(), format="long", locale=where))
+    if isinstance(value, date):
+        return str(format_date(value, format="long", locale=where))
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int | float | Decimal):
+        return str(format_decimal(value, locale=where))
+    return str(value)
+
+
+@lru_cache(maxsize=64)
+def _babel_locale(locale: str) -> Locale:
+    """The locale itself when Babel knows it (with its region), else its language we translate to."""
+    try:
+        found = Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        found = None
+    if found is None or found.language != language_of(locale):
+        return Locale.parse(language_of(locale))
+    return found
 
 
 def known_keys() -> set[str]:

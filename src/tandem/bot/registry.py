@@ -68,10 +68,16 @@ def build_intent_model(
     encoder: Encoder | None = build_encoder(settings) if backend == "minilm" else None
     chosen = model_file or settings.bot_intent_model
     if chosen is not None:
-        return IntentModel.load(chosen, encoder=encoder)
-    return load_or_train(
-        demo_examples(), backend=backend, cache_dir=settings.model_dir, encoder=encoder, progress=progress
+        model = IntentModel.load(chosen, encoder=encoder)
+    else:
+        model = load_or_train(
+            demo_examples(), backend=backend, cache_dir=settings.model_dir, encoder=encoder, progress=progress
+        )
+    # The operating point is the deployment's choice, not the training's: applied at every load.
+    model.set_operating_point(
+        oos_share=settings.bot_oos_share, wrong_answer_cost=settings.bot_wrong_answer_cost
     )
+    return model
 
 
 def build_tier0(

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from tandem.accounts.actors import Actor
+from tandem.bot import messages
 from tandem.bot.protocols import Responder
 from tandem.bot.types import BotReply, BotTurn, TurnMessage
 from tandem.conversation import service as conversation_service
@@ -26,6 +27,12 @@ log = structlog.get_logger(__name__)
 HISTORY_TURNS = 20
 RESPONDER_TIMEOUT_SECONDS = 10.0
 STEP_ASIDE_TEXT = "Sorry, I'm having trouble answering right now. I'm bringing in a person from our team."
+
+
+def greeting(*, locale: str) -> str:
+    """What the assistant says first, before the customer types: the chat widget shows it when the panel
+    opens, without starting a conversation."""
+    return messages.say("greeting", messages.language_of(locale))
 
 
 async def _respond_or_step_aside(responder: Responder, turn: BotTurn, *, timeout: float) -> BotReply:

@@ -61,8 +61,9 @@ def load_or_train(
             except Exception as exc:  # a corrupt or outdated cache file is retrained, never fatal
                 log.warning("intent_model_cache_unreadable", path=str(path), error=type(exc).__name__)
             else:
-                _memo[key] = model
-                return model
+                if model.held_out is not None:  # a cache from before operating points is retrained
+                    _memo[key] = model
+                    return model
         log.info("intent_model_training", backend=backend, examples=len(examples))
         model = IntentModel.train(
             examples, backend=backend, encoder=encoder, source="demo store intents", progress=progress

@@ -131,20 +131,60 @@ def bench_intents(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the --holdout split.")] = 0,
+    holdout_intents: Annotated[
+        float | None,
+        typer.Option(
+            help="With --holdout: also leave this share of the intents out of training and score their "
+            "examples as out of scope (traffic like a production bot's).",
+            min=0.05,
+            max=0.8,
+        ),
+    ] = None,
+    oos_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Assumed share of out-of-scope traffic, 0-0.95 (default: the labelled sample's share when "
+            "--train has 'val'/'oos_val', else 0.1). 0 for a closed set such as Banking77.",
+            min=0.0,
+            max=0.95,
+        ),
+    ] = None,
+    traffic: Annotated[
+        Path | None,
+        typer.Option(help="Unlabelled messages (one per line, or a data file) to estimate the share from."),
+    ] = None,
+    wrong_answer_cost: Annotated[
+        float,
+        typer.Option(
+            help="Cost of a wrong answer against a needless 'I didn't understand' (1: accuracy).",
+            min=1.0,
+            max=100.0,
+        ),
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Train an intent classifier on --train and score it on data it never saw.
 
-    The out-of-scope threshold is tuned on the 'val'/'oos_val' splits when --train has them, otherwise by
-    cross-validation on the training data; never on the scored data. With --json: accuracy,
-    in_scope_accuracy, oos_recall, oos_precision, macro_f1, train_seconds, p50_ms, p99_ms,
-    throughput_per_s, backend, and more.
+    The out-of-scope threshold is the operating point with the best expected accuracy (or cost) at the
+    assumed out-of-scope share, chosen from held-out scores of the training data (whole intents left out
+    as out-of-scope samples) or its 'val'/'oos_val' splits; never from the scored data. With --json:
+    accuracy, in_scope_accuracy, oos_recall, oos_precision, macro_f1, threshold, oos_share_assumed,
+    oos_share_source, expected_accuracy, train_seconds, p50_ms, p99_ms, throughput_per_s, and more.
     """
     from tandem.bench.intents import run_intent_benchmark
 
     with exit_on_user_errors(), stage_progress() as report:
         result = run_intent_benchmark(
-            train, test, backend=backend, holdout=holdout, seed=seed, progress=report
+            train,
+            test,
+            backend=backend,
+            holdout=holdout,
+            seed=seed,
+            progress=report,
+            oos_share=oos_share,
+            wrong_answer_cost=wrong_answer_cost,
+            traffic_file=traffic,
+            holdout_intents=holdout_intents,
         )
     if as_json:
         console.out(json.dumps(result.as_dict()), highlight=False)
@@ -164,7 +204,13 @@ def bench_intents(
             "Training",
             f"{result.train_seconds:.1f} s on {result.train_examples:,} examples, {result.intents} intents",
         ),
-        ("Threshold", f"{result.threshold:.3f} ({result.threshold_source})"),
+        ("Out-of-scope share assumed", f"{result.oos_share_assumed:.0%} ({result.oos_share_source})"),
+        ("Threshold", f"{result.threshold:.3f} ({result.operating_point['scores_source']})"),
+        ("Expected accuracy (held-out scores)", f"{result.expected_accuracy:.2%}"),
+        (
+            f"Baseline: {result.baseline['rule']}",
+            f"accuracy {result.baseline['accuracy']:.2%} at threshold {result.baseline['threshold']:.3f}",
+        ),
         ("Latency p50 / p99", f"{result.p50_ms:.2f} / {result.p99_ms:.2f} ms per message"),
         ("Throughput (batches of 64)", f"{result.throughput_per_s:,.0f} messages/s"),
         ("Test examples", f"{result.test_examples:,}"),

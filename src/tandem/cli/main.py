@@ -400,6 +400,15 @@ def bot_train(
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file.")],
     backend: Annotated[str, typer.Option(help="minilm or ngram.")] = "minilm",
+    oos_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of traffic assumed out of scope, 0-0.95 (TANDEM_BOT_OOS_SHARE overrides it "
+            "when the model is served).",
+            min=0.0,
+            max=0.95,
+        ),
+    ] = None,
 ) -> None:
     """Train an intent model on your own examples; point TANDEM_BOT_INTENT_MODEL at the file to use it.
 
@@ -420,6 +429,7 @@ def bot_train(
                 encoder=shared_encoder() if backend == "minilm" else None,
                 source=str(file),
                 progress=report,
+                oos_share=oos_share,
             )
     try:
         model.save(output)
@@ -431,6 +441,90 @@ def bot_train(
         f"{model.trained_seconds:.1f} s; out-of-scope threshold {model.threshold:.3f} "
         f"({model.threshold_source}). Saved to {output}."
     )
+
+
+@bot_app.command("operating-point")
+def bot_operating_point(
+    oos_share: Annotated[
+        float | None,
+        typer.Option(help="Show the point at this out-of-scope share (0-0.95).", min=0.0, max=0.95),
+    ] = None,
+    from_history: Annotated[
+        int | None,
+        typer.Option(
+            help="Estimate the share from your customers' messages of the last N days.", min=1, max=3650
+        ),
+    ] = None,
+    traffic: Annotated[
+        Path | None,
+        typer.Option(help="Estimate the share from unlabelled messages (one per line, or a data file)."),
+    ] = None,
+    wrong_answer_cost: Annotated[
+        float | None,
+        typer.Option(
+            help="Cost of a wrong answer against a needless refusal (1: accuracy).", min=1.0, max=100.0
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The bot's out-of-scope operating point: the share of traffic assumed out of scope, the threshold
+    chosen for it and what it expects (in-scope answered, out-of-scope turned away, accuracy).
+
+    Without options: the served model at TANDEM_BOT_OOS_SHARE. --from-history N or --traffic FILE
+    estimate the share first; set TANDEM_BOT_OOS_SHARE to the figure to serve it."""
+    from datetime import timedelta
+
+    from tandem.bench.intents import read_messages
+    from tandem.bot.registry import build_intent_model
+
+    chosen = [o for o in (oos_share, from_history, traffic) if o is not None]
+    if len(chosen) > 1:
+        err.print("[red]Error:[/red] give one of --oos-share, --from-history and --traffic")
+        raise typer.Exit(2)
+    settings = settings_or_exit(**({"database_url": database_url} if database_url else {}))
+    with exit_on_user_errors(), stage_progress() as report:
+        model = build_intent_model(settings, progress=report)
+        cost = wrong_answer_cost if wrong_answer_cost is not None else settings.bot_wrong_answer_cost
+        share, source = oos_share if oos_share is not None else settings.bot_oos_share, None
+        messages: list[str] = []
+        if traffic is not None:
+            messages = read_messages(traffic)
+        elif from_history is not None:
+
+            async def work(container: Container) -> list[str]:
+                since = container.clock.now() - timedelta(days=from_history)
+                async with container.uow(write=False) as uow:
+                    return await conversation_service.customer_messages_since(uow, since=since)
+
+            messages = run_with_container(settings, work)
+            if not messages:
+                err.print(
+                    f"[red]Error:[/red] no customer messages in the last {from_history} days to estimate from"
+                )
+                raise typer.Exit(2)
+        if messages:
+            share = model.estimate_oos_share(messages)
+            source = f"estimated from {len(messages):,} unlabelled messages"
+        point = model.set_operating_point(oos_share=share, wrong_answer_cost=cost, source=source)
+    if as_json:
+        console.out(json.dumps(point.as_dict()), highlight=False)
+        return
+    table = Table(title="Out-of-scope operating point", caption=point.scores_source)
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    for name, value in (
+        ("Share of traffic out of scope", f"{point.oos_share:.0%} ({point.oos_share_source})"),
+        ("Cost of a wrong answer", f"{point.wrong_answer_cost:g} x a needless 'I didn't understand'"),
+        ("Threshold", f"{point.threshold:.3f}"),
+        ("In-scope messages answered right", f"{point.expected_in_scope_answered:.1%}"),
+        ("Out-of-scope messages turned away", f"{point.expected_oos_recall:.1%}"),
+        ("Expected accuracy", f"{point.expected_accuracy:.1%}"),
+    ):
+        table.add_row(name, value)
+    console.print(table)
+    if messages:
+        console.print(f"Serve it with TANDEM_BOT_OOS_SHARE={point.oos_share:.2f}")
 
 
 @escalation_app.command("check")

@@ -25,3 +25,15 @@ class ClientIdTakenError(ConflictError):
     """A client message id already names someone else's message in this conversation."""
 
     code = "client_message_id_taken"
+
+
+class FollowUpNotPossibleError(ConflictError):
+    """An e-mail follow-up is for a conversation waiting for a person or with one."""
+
+    code = "follow_up_not_possible"
+
+
+class FollowUpPendingError(ConflictError):
+    """Nothing automatic closes a conversation waiting for a person's reply by e-mail."""
+
+    code = "follow_up_pending"

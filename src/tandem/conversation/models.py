@@ -38,6 +38,8 @@ class Conversation(Base):
     )
     priority: Mapped[int] = mapped_column(SmallInteger, default=0)
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where the customer asked to be answered when they are not in the chat; set, nobody abandons them.
+    follow_up_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,6 +21,10 @@ NOTICES: dict[str, dict[str, str]] = {
         "bot": 'You\'re back with the virtual assistant. Type "agent" at any time to reach a person.',
         "resolved": "This conversation is closed. Write again at any time to reopen it.",
         "reopened": "Welcome back: the conversation is open again.",
+        "follow_up": "Thanks! If you're no longer in this chat when someone from our team answers, we'll send "
+        "the reply to {email}. Your conversation stays open: you can close this window.",
+        "follow_up_departed": "You left the chat before someone from our team could answer, so we'll reply to "
+        "{email} by e-mail.",
     },
     "es": {
         "agent_lost": "La persona que te atendía ha perdido la conexión. Paso la conversación a un compañero; "
@@ -39,6 +43,10 @@ NOTICES: dict[str, dict[str, str]] = {
         "bot": 'Vuelves a estar con el asistente virtual. Escribe "agente" cuando quieras hablar con una persona.',
         "resolved": "Esta conversación está cerrada. Escríbenos cuando quieras para reabrirla.",
         "reopened": "Bienvenido de nuevo: la conversación está abierta otra vez.",
+        "follow_up": "¡Gracias! Si ya no estás en este chat cuando alguien de nuestro equipo responda, "
+        "enviaremos la respuesta a {email}. Tu conversación sigue abierta: puedes cerrar esta ventana.",
+        "follow_up_departed": "Saliste del chat antes de que alguien de nuestro equipo pudiera responder, así "
+        "que te responderemos a {email} por correo.",
     },
     "fr": {
         "agent_lost": "La personne qui vous aidait a perdu la connexion. Je transmets la conversation à un "
@@ -58,6 +66,11 @@ NOTICES: dict[str, dict[str, str]] = {
         "une personne.",
         "resolved": "Cette conversation est close. Écrivez-nous à tout moment pour la rouvrir.",
         "reopened": "Bon retour : la conversation est de nouveau ouverte.",
+        "follow_up": "Merci ! Si vous n'êtes plus dans cette discussion quand une personne de notre équipe "
+        "répondra, nous enverrons la réponse à {email}. Votre conversation reste ouverte : vous pouvez fermer "
+        "cette fenêtre.",
+        "follow_up_departed": "Vous avez quitté la discussion avant qu'une personne de notre équipe puisse "
+        "répondre : nous vous répondrons à {email} par e-mail.",
     },
     "de": {
         "agent_lost": "Die Person, die Ihnen geholfen hat, hat die Verbindung verloren. Ich gebe das Gespräch "
@@ -78,6 +91,10 @@ NOTICES: dict[str, dict[str, str]] = {
         "Person zu erreichen.",
         "resolved": "Dieses Gespräch ist beendet. Schreiben Sie uns jederzeit, um es wieder zu öffnen.",
         "reopened": "Willkommen zurück: Das Gespräch ist wieder offen.",
+        "follow_up": "Danke! Wenn Sie nicht mehr im Chat sind, wenn jemand aus unserem Team antwortet, senden "
+        "wir die Antwort an {email}. Ihr Gespräch bleibt offen: Sie können dieses Fenster schließen.",
+        "follow_up_departed": "Sie haben den Chat verlassen, bevor jemand aus unserem Team antworten konnte; "
+        "wir antworten Ihnen per E-Mail an {email}.",
     },
 }
 

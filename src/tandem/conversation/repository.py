@@ -41,6 +41,7 @@ class PostTarget:
 
     state: str
     episode: int
+    follow_up_email: str | None
 
 
 async def lock_for_post(session: AsyncSession, *, conversation_id: int) -> PostTarget | None:
@@ -51,9 +52,13 @@ async def lock_for_post(session: AsyncSession, *, conversation_id: int) -> PostT
     committed by the transaction it waited for.
     """
     table: Any = Conversation.__table__
-    statement = select(table.c.state, table.c.episode).where(table.c.id == conversation_id).with_for_update()
+    statement = (
+        select(table.c.state, table.c.episode, table.c.follow_up_email)
+        .where(table.c.id == conversation_id)
+        .with_for_update()
+    )
     row = (await session.execute(statement)).first()
-    return None if row is None else PostTarget(row[0], row[1])
+    return None if row is None else PostTarget(row[0], row[1], row[2])
 
 
 # The message hot path uses statements built once: building and coercing a statement per call costs more
@@ -76,7 +81,12 @@ _CLAIM_SEQ = (
         last_seq=_conversations.c.last_seq + 1,
         updated_at=bindparam("now", type_=_conversations.c.updated_at.type),
     )
-    .returning(_conversations.c.last_seq, _conversations.c.state, _conversations.c.episode)
+    .returning(
+        _conversations.c.last_seq,
+        _conversations.c.state,
+        _conversations.c.episode,
+        _conversations.c.follow_up_email,
+    )
 )
 _RELEASE_SEQ = (
     update(_conversations)
@@ -97,6 +107,7 @@ class ClaimedSeq:
     seq: int
     state: str
     episode: int
+    follow_up_email: str | None
 
 
 async def claim_seq(session: AsyncSession, *, conversation_id: int, now: datetime) -> ClaimedSeq | None:
@@ -105,7 +116,7 @@ async def claim_seq(session: AsyncSession, *, conversation_id: int, now: datetim
     None when the conversation does not exist or is resolved.
     """
     row = (await session.execute(_CLAIM_SEQ, {"cid": conversation_id, "now": now})).first()
-    return None if row is None else ClaimedSeq(int(row[0]), row[1], row[2])
+    return None if row is None else ClaimedSeq(int(row[0]), row[1], row[2], row[3])
 
 
 async def release_seq(session: AsyncSession, *, conversation_id: int) -> None:
@@ -294,6 +305,7 @@ async def routing_rows(session: AsyncSession, *, conversation_ids: Sequence[int]
         c.assignee_id,
         c.tier,
         c.state_changed_at,
+        c.follow_up_email,
     ).where(c.id.in_(list(conversation_ids)))
     return list((await session.execute(statement)).all())
 
@@ -624,3 +636,15 @@ async def first_agent_replies(session: AsyncSession, conversation_ids: Sequence[
         .group_by(Message.conversation_id)
     )
     return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+
+async def customer_message_bodies(session: AsyncSession, *, since: datetime, limit: int) -> list[str]:
+    """The newest customer messages since ``since`` (bodies only): unlabelled traffic for the bot's
+    out-of-scope operating point."""
+    statement = (
+        select(Message.body)
+        .where(Message.author_kind == "customer", Message.created_at >= since)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return [str(body) for body in (await session.execute(statement)).scalars()]

@@ -156,6 +156,11 @@ class ConversationOut(BaseModel):
     updated_at: datetime
     state_changed_at: datetime
     resolved_at: datetime | None
+    follow_up_email: str | None = Field(
+        default=None,
+        description="Where the customer asked to be answered by e-mail when they are not in the chat; a "
+        "person's public replies are sent there while the customer's chat is closed.",
+    )
     tags: list[str] = Field(default_factory=list)
     allowed_transitions: list[Transition] = Field(default_factory=list)
 
@@ -215,3 +220,11 @@ class ConversationPage(BaseModel):
 
 
 ConversationCreate.model_rebuild()
+
+
+class WidgetConfig(BaseModel):
+    """What the chat widget shows before the visitor writes anything."""
+
+    locale: str
+    greeting: str = Field(description="The assistant's first words, in the visitor's language.")
+    max_message_chars: int = Field(description="Longer messages are refused (413); the widget counts down.")

@@ -11,17 +11,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tandem.accounts import service as accounts_service
 from tandem.accounts.actors import Actor, ActorKind, Role
-from tandem.conversation import repository
+from tandem.conversation import follow_up, repository
 from tandem.conversation.errors import (
     ClientIdTakenError,
     ConversationNotFoundError,
     ConversationResolvedError,
+    FollowUpNotPossibleError,
+    FollowUpPendingError,
     MessageTooLongError,
     NotOwnerError,
 )
@@ -49,7 +52,9 @@ from tandem.conversation.state import Owner, Transition, Trigger, allowed_transi
 from tandem.core import observability
 from tandem.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from tandem.core.ids import ConversationId, CustomerId, StaffId, new_token
-from tandem.core.uow import UnitOfWork
+from tandem.core.mail import MailSender, make_message_id
+from tandem.core.text import find_email_address
+from tandem.core.uow import UnitOfWork, UnitOfWorkFactory
 from tandem.customers import service as customers_service
 from tandem.customers.schemas import IdentityKind
 
@@ -59,6 +64,9 @@ HANDOFF_JOB = "routing.prepare_handoff"
 """Job enqueued when a conversation starts waiting for a person: packet, queue, customer notice."""
 DISPATCH_JOB = "routing.dispatch"
 """Job enqueued whenever an agent's load may have changed, so waiting conversations move at once."""
+FOLLOW_UP_MAIL_JOB = "conversation.send_follow_up_mail"
+"""Job enqueued with the confirmation of an e-mail follow-up and with every public reply of a person in a
+conversation that has one: the e-mail goes out after the commit that recorded the message."""
 BOT_CLIENT_ID_PREFIX = "bot:"
 """Client ids of the bot's replies (``bot:{seq}``); nobody else may use them."""
 
@@ -67,7 +75,17 @@ CONVERSATION_TOKEN_PREFIX = "tdc_"
 
 
 CUSTOMER_META_KEYS = frozenset(
-    {"event", "from", "to", "transition", "author_name", "position", "expected_wait_seconds", "agents_online"}
+    {
+        "event",
+        "from",
+        "to",
+        "transition",
+        "author_name",
+        "position",
+        "expected_wait_seconds",
+        "agents_online",
+        "email",
+    }
 )
 """The parts of a message's metadata a customer may see; the bot's trace and the like stay internal."""
 
@@ -347,7 +365,8 @@ async def _post_message_fast(
         )
         return _retried(existing, author=author, actor=actor)
     out = MessageOut(id=message_id, author_name=meta.get("author_name"), **values)
-    _stored(uow, conversation_id=conversation_id, state=state, message=out)
+    _stored(uow, conversation_id=conversation_id, state=state, message=out, follow_up=claimed.follow_up_email)
+    await _follow_up_from_message(uow, state=state, current=claimed.follow_up_email, message=out, actor=actor)
     return PostedMessage(message=out, created=True)
 
 
@@ -402,7 +421,9 @@ async def _post_message_checked(
         actor=actor,
         data=data,
         meta=meta,
+        follow_up=target.follow_up_email,
     )
+    await _follow_up_from_message(uow, state=state, current=target.follow_up_email, message=out, actor=actor)
     return PostedMessage(message=out, created=True)
 
 
@@ -419,12 +440,25 @@ def _retried(existing: Any, *, author: AuthorKind, actor: Actor) -> PostedMessag
     return PostedMessage(message=message_out(existing), created=False)
 
 
-def _stored(uow: UnitOfWork, *, conversation_id: int, state: Owner, message: MessageOut) -> None:
-    """After-commit effects of a new message: signals, the event, and the bot's turn when it owns it."""
+def _stored(
+    uow: UnitOfWork, *, conversation_id: int, state: Owner, message: MessageOut, follow_up: str | None = None
+) -> None:
+    """After-commit effects of a new message: signals, the event, the bot's turn when it owns it, and the
+    e-mail of a person's public reply when the customer asked for a follow-up."""
     observability.MESSAGES.labels(message.author_kind.value).inc()
     _announce(uow, conversation_id=conversation_id, state=state, message=message)
     if message.author_kind is AuthorKind.CUSTOMER and state is Owner.BOT:
         _ask_bot(uow, conversation_id=conversation_id, seq=message.seq)
+    if follow_up and message.author_kind is AuthorKind.AGENT and not message.private:
+        _mail_follow_up(uow, conversation_id=conversation_id, seq=message.seq)
+
+
+def _mail_follow_up(uow: UnitOfWork, *, conversation_id: int, seq: int) -> None:
+    uow.enqueue(
+        FOLLOW_UP_MAIL_JOB,
+        {"conversation_id": conversation_id, "seq": seq},
+        dedupe_key=f"follow-up-mail:{conversation_id}:{seq}",
+    )
 
 
 def enqueue_dispatch(uow: UnitOfWork) -> None:
@@ -597,6 +631,16 @@ async def close(
 ) -> ConversationOut:
     actor.require_conversation(conversation_id)
     conversation = await _lock(uow, conversation_id)
+    if (
+        not (actor.is_customer or actor.is_staff)
+        and conversation.follow_up_email
+        and Owner(conversation.state) is Owner.WAITING
+    ):
+        # No sweep, timeout or script closes a case a person still owes an answer by e-mail.
+        raise FollowUpPendingError(
+            "This customer is waiting for a person's reply by e-mail; a person answers or closes it.",
+            conversation_id=conversation.id,
+        )
     trigger = Trigger.CUSTOMER if actor.is_customer else Trigger.AGENT if actor.is_staff else Trigger.SYSTEM
     await _transition(
         uow,
@@ -714,6 +758,162 @@ async def update_tags(
     return await _out(uow, conversation)
 
 
+# --- e-mail follow-up -----------------------------------------------------------------------------
+
+
+class FollowUpSource(StrEnum):
+    CUSTOMER = "customer"  # the widget's form or the API
+    CHAT = "chat"  # an address the customer wrote in the chat while waiting for a person
+    VERIFIED_IDENTITY = "verified_identity"  # the customer left the chat; their verified address
+
+
+FOLLOW_UP_STATES = (Owner.WAITING, Owner.HUMAN)
+
+
+async def request_follow_up(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    conversation_id: ConversationId,
+    email: str,
+    source: FollowUpSource = FollowUpSource.CUSTOMER,
+) -> ConversationOut:
+    """The customer wants a person's answer by e-mail when they are not in the chat. The conversation
+    stays open for a person (it is never abandoned), the customer is told so in the chat at once and by
+    e-mail after commit, and every public reply of a person while their chat is closed goes there too.
+    Asking again with the same address changes nothing; a new address replaces the old one."""
+    actor.require_conversation(conversation_id)
+    if not (actor.is_customer or actor.kind is ActorKind.SYSTEM):
+        raise PermissionDeniedError("Only the customer can say where to reply to them.")
+    address = email.strip().lower()
+    if find_email_address(address) != address:
+        raise InvalidInputError(f"'{email}' is not an e-mail address.")
+    conversation = await _lock(uow, conversation_id)
+    await _set_follow_up(uow, conversation, address=address, actor=actor, source=source)
+    return await _out(uow, conversation)
+
+
+async def _set_follow_up(
+    uow: UnitOfWork, conversation: Conversation, *, address: str, actor: Actor, source: FollowUpSource
+) -> bool:
+    state = Owner(conversation.state)
+    if state not in FOLLOW_UP_STATES:
+        raise FollowUpNotPossibleError(
+            "An e-mail follow-up is for a conversation waiting for a person or with one; this one is "
+            f"'{state.value}'. Ask for a person first (POST /api/v1/conversations/{conversation.id}/handoff).",
+            state=state.value,
+        )
+    if conversation.follow_up_email == address:
+        return False
+    conversation.follow_up_email = address
+    _log_event(
+        uow,
+        conversation,
+        "follow_up_requested",
+        actor=actor,
+        data={"channel": "email", "source": source.value},
+    )
+    await uow.session.flush()  # the address is written before the notice takes its seq
+    key = "follow_up_departed" if source is FollowUpSource.VERIFIED_IDENTITY else "follow_up"
+    message = await _append(
+        uow,
+        conversation_id=conversation.id,
+        episode=conversation.episode,
+        state=state,
+        author=AuthorKind.SYSTEM,
+        actor=Actor.system(),
+        data=MessageCreate(body=notice(conversation.locale, key, email=address)),
+        meta={"event": "follow_up", "email": address, "source": source.value},
+    )
+    set_committed_value(conversation, "last_seq", message.seq)
+    set_committed_value(conversation, "updated_at", message.created_at)
+    _mail_follow_up(uow, conversation_id=conversation.id, seq=message.seq)
+    return True
+
+
+async def _follow_up_from_message(
+    uow: UnitOfWork, *, state: Owner, current: str | None, message: MessageOut, actor: Actor
+) -> None:
+    """A waiting customer who writes an e-mail address ("nobody online? reach me at maya@example.com") has
+    left a way to answer them: the same as the follow-up form, confirmed the same way."""
+    if message.author_kind is not AuthorKind.CUSTOMER or state is not Owner.WAITING:
+        return
+    address = find_email_address(message.body)
+    if address is None or address == current:
+        return
+    conversation = await _lock(uow, message.conversation_id)
+    if Owner(conversation.state) is Owner.WAITING:
+        await _set_follow_up(uow, conversation, address=address, actor=actor, source=FollowUpSource.CHAT)
+
+
+async def verified_email(uow: UnitOfWork, *, conversation_id: int) -> str | None:
+    """The customer's verified e-mail address (signed by the shop, or asserted by staff), if any."""
+    conversation = await _require(uow, conversation_id)
+    customer = await customers_service.require_customer(uow, customer_id=CustomerId(conversation.customer_id))
+    return next((i.value for i in customer.identities if i.verified and i.kind is IdentityKind.EMAIL), None)
+
+
+async def send_follow_up_mail(
+    uows: UnitOfWorkFactory, *, mail: MailSender, conversation_id: int, seq: int
+) -> str | None:
+    """The job behind ``FOLLOW_UP_MAIL_JOB``: e-mail message ``seq`` (a follow-up confirmation, or a
+    person's public reply) to the customer's follow-up address, and log it. A reply is not sent while
+    the customer has the chat open (they read it there). Runs after the commit that stored the message;
+    safe to retry: an e-mail already logged is not sent again, and one sent but not yet logged goes out
+    with the same Message-ID. Returns the Message-ID sent, or None."""
+    async with uows(write=False) as uow:
+        conversation = await repository.get(uow.session, conversation_id)
+        message = await repository.get_message(uow.session, conversation_id=conversation_id, seq=seq)
+        if conversation is None or message is None or not conversation.follow_up_email:
+            return None
+        address = conversation.follow_up_email
+        meta = message.meta or {}
+        confirmation = message.author_kind == AuthorKind.SYSTEM.value and meta.get("event") == "follow_up"
+        reply = message.author_kind == AuthorKind.AGENT.value and not message.private
+        if not (confirmation or reply) or (confirmation and meta.get("email") != address):
+            return (
+                None  # only confirmations and people's public replies go out; a changed address has its own
+            )
+        sent = await repository.events_of(uow.session, [conversation_id], ["follow_up_emailed"])
+        if any((event.data or {}).get("seq") == seq for event in sent):
+            return None
+        customer = await customers_service.require_customer(
+            uow, customer_id=CustomerId(conversation.customer_id)
+        )
+    if reply:
+        listening = await uows.broker.listeners([customer_presence_channel(conversation_id)])
+        if listening and listening.get(customer_presence_channel(conversation_id), 0) > 0:
+            return None  # the customer is in the chat and reads it there
+    thread = follow_up.Thread(
+        conversation_id=conversation_id,
+        root_id=make_message_id(follow_up.thread_root_key(conversation_id), from_address=mail.from_address),
+        sent_ids=tuple(str(e.data["message_id"]) for e in sent if (e.data or {}).get("message_id")),
+    )
+    message_id = make_message_id(follow_up.message_key(conversation_id, seq), from_address=mail.from_address)
+    if reply:
+        email = follow_up.reply_email(
+            to=address, locale=conversation.locale, thread=thread, message_id=message_id,
+            customer_name=customer.display_name, agent_name=meta.get("author_name"), body=message.body,
+        )  # fmt: skip
+    else:
+        email = follow_up.confirmation_email(
+            to=address, locale=conversation.locale, thread=thread, message_id=message_id,
+            customer_name=customer.display_name,
+            departed=meta.get("source") == FollowUpSource.VERIFIED_IDENTITY.value,
+        )  # fmt: skip
+    await mail.send(email)
+    async with uows() as uow:
+        row = await _require(uow, conversation_id)
+        _log_event(
+            uow,
+            row,
+            "follow_up_emailed",
+            actor=Actor.system(),
+            data={"seq": seq, "kind": "reply" if reply else "confirmation", "message_id": message_id},
+        )
+    return message_id
+
+
 # --- for routing: read in bulk, record what routing did ---------------------------------------------
 
 
@@ -728,6 +928,7 @@ class RoutingView:
     assignee_id: int | None
     tier: int
     state_changed_at: datetime
+    follow_up_email: str | None = None
 
 
 async def routing_views(uow: UnitOfWork, conversation_ids: list[int]) -> dict[int, RoutingView]:
@@ -749,6 +950,7 @@ async def lock_for_routing(uow: UnitOfWork, conversation_id: int) -> RoutingView
         assignee_id=row.assignee_id,
         tier=row.tier,
         state_changed_at=row.state_changed_at,
+        follow_up_email=row.follow_up_email,
     )
 
 
@@ -862,6 +1064,7 @@ async def _append(
     actor: Actor,
     data: MessageCreate,
     meta: dict[str, Any] | None = None,
+    follow_up: str | None = None,
 ) -> MessageOut:
     """Take the next ``seq`` and insert (the caller holds the row lock); effects fire after commit."""
     now = uow.clock.now()
@@ -878,7 +1081,7 @@ async def _append(
     )
     message_id = await repository.insert_message(uow.session, values)
     out = MessageOut(id=message_id, author_name=values["meta"].get("author_name"), **values)
-    _stored(uow, conversation_id=conversation_id, state=state, message=out)
+    _stored(uow, conversation_id=conversation_id, state=state, message=out, follow_up=follow_up)
     return out
 
 
@@ -1362,3 +1565,9 @@ async def analytics_facts(uow: UnitOfWork, conversation_ids: list[int]) -> list[
                 )
             )
     return facts
+
+
+async def customer_messages_since(uow: UnitOfWork, *, since: datetime, limit: int = 20_000) -> list[str]:
+    """What customers wrote since ``since``, newest first, at most ``limit``: the deployment's own
+    unlabelled history, from which the bot estimates how much of its traffic is out of scope."""
+    return await repository.customer_message_bodies(uow.session, since=since, limit=limit)

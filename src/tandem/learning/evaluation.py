@@ -120,6 +120,9 @@ class Decision:
     reason: str
 
 
+COLLAPSE = 0.1  # a net loss of a tenth of either kind of held-out message is never traded for the other
+
+
 def paired_loss(champion: Sequence[bool], challenger: Sequence[bool]) -> tuple[int, int, bool]:
     """Rows the challenger gets wrong that the champion got right (lost), the reverse (won), and whether the
     losses are significant (McNemar's test, one-sided): on a few hundred held-out rows one or two flips
@@ -147,9 +150,10 @@ def regressions(
 
 def decide(champion: Metrics | None, challenger: Metrics, *, regressed: Sequence[str] = ()) -> Decision:
     """Promote only when the challenger passes every earlier correction the champion passes
-    (``regressed`` is empty), is not worse on in-scope accuracy and out-of-scope recall (no significant
-    loss, row by row, on the frozen held-out set) and is better, by ``MARGIN``, on at least one of
-    in-scope accuracy, out-of-scope recall and the replay of the corrected conversations."""
+    (``regressed`` is empty), is not worse on the frozen held-out set (no significant loss, row by row,
+    over in-scope and out-of-scope messages together, and no collapse of either) and is better, by
+    ``MARGIN``, on at least one of in-scope accuracy, out-of-scope recall and the replay of the corrected
+    conversations."""
     if champion is None:
         return Decision(True, "no champion yet: the first model is promoted")
     if regressed:
@@ -159,13 +163,24 @@ def decide(champion: Metrics | None, challenger: Metrics, *, regressed: Sequence
             f"not promoted: fails {len(regressed)} earlier correction(s) the champion passes ({shown})",
         )
     worse = []
-    for name, before, after in (
-        ("in-scope accuracy", champion.in_scope_rows, challenger.in_scope_rows),
-        ("out-of-scope recall", champion.oos_rows, challenger.oos_rows),
-    ):
-        if len(before) == len(after):
-            lost, won, significant = paired_loss(before, after)
-            if significant:
+    # Each model answers at its own out-of-scope operating point, so a challenger may trade a few in-scope
+    # answers for more out-of-scope messages turned away: what must not get worse is the held-out set as a
+    # whole (every row right or wrong), and neither side may collapse.
+    same_rows = len(champion.in_scope_rows) == len(challenger.in_scope_rows) and len(
+        champion.oos_rows
+    ) == len(challenger.oos_rows)
+    if same_rows:
+        lost, won, significant = paired_loss(
+            [*champion.in_scope_rows, *champion.oos_rows], [*challenger.in_scope_rows, *challenger.oos_rows]
+        )
+        if significant:
+            worse.append(f"all held-out messages: {lost} lost, {won} won")
+        for name, before, after in (
+            ("in-scope accuracy", champion.in_scope_rows, challenger.in_scope_rows),
+            ("out-of-scope recall", champion.oos_rows, challenger.oos_rows),
+        ):
+            lost, won, _ = paired_loss(before, after)
+            if before and lost - won > COLLAPSE * len(before):
                 worse.append(f"{name}: {lost} held-out messages lost, {won} won")
     if worse:
         return Decision(False, "not promoted: worse on the held-out set (" + "; ".join(worse) + ")")

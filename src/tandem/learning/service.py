@@ -222,7 +222,15 @@ async def run(
 
     def train(data: Examples, source: str) -> IntentModel:
         return IntentModel.train(
-            data, backend=backend, encoder=encoder, source=source, progress=progress, generic_oos=False
+            data,
+            backend=backend,
+            encoder=encoder,
+            source=source,
+            progress=progress,
+            generic_oos=False,
+            # compared at the operating point they would be served at
+            oos_share=settings.bot_oos_share,
+            wrong_answer_cost=settings.bot_wrong_answer_cost,
         )
 
     baseline: IntentModel | None = None
@@ -232,6 +240,9 @@ async def run(
         and await asyncio.to_thread(Path(current.path).exists)
     ):
         champion_model = await asyncio.to_thread(IntentModel.load, current.path, encoder=encoder)
+        champion_model.set_operating_point(
+            oos_share=settings.bot_oos_share, wrong_answer_cost=settings.bot_wrong_answer_cost
+        )
     else:  # the first run (or a new backend): the champion is the base intents alone, trained the same way
         baseline = await asyncio.to_thread(train, train_base, "base intents")
         champion_model = baseline

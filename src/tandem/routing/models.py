@@ -87,7 +87,6 @@ class QueueEntry(Base):
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     excluded: Mapped[list[int]] = mapped_column(JsonType, default=list)  # agents who let it lapse or declined
-    follow_up_email: Mapped[str | None] = mapped_column(String(320))
     customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # chat open while waiting
     customer_away_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # chat closed since
     assigned_to: Mapped[int | None] = mapped_column(Integer)

@@ -175,14 +175,12 @@ async def _enqueue(
     since: datetime | None,
 ) -> None:
     """One open entry per conversation: entries of earlier episodes are closed; an entry older than this
-    move (a transfer while waiting) is replaced, keeping the customer's follow-up address; a retry finds
-    its own entry and changes nothing."""
+    move (a transfer while waiting) is replaced (the customer's follow-up address is the conversation's,
+    so it stays); a retry finds its own entry and changes nothing."""
     now = uow.clock.now()
-    follow_up: str | None = None
     for entry in await repository.open_entries_of(uow.session, view.id):
         if entry.episode == view.episode and (since is None or entry.enqueued_at >= since):
             return
-        follow_up = follow_up or entry.follow_up_email
         entry.status = "closed"
         entry.closed_at = now
     requirement_tier, requirement_skill, language = config.requirements(
@@ -201,7 +199,6 @@ async def _enqueue(
             trigger=trigger,
             enqueued_at=now,
             excluded=[],
-            follow_up_email=follow_up,
         )
     )
     await uow.session.flush()
@@ -626,8 +623,8 @@ async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, bro
     and the conversations whose customer closed it ``abandon_after_seconds`` ago: the caller abandons those.
 
     Only customers seen with the chat open while waiting count, so an API client that never connects is
-    never abandoned, and nor is a customer who asked for an e-mail follow-up (their place is kept). When
-    the broker cannot tell (Redis down), nothing changes."""
+    never abandoned, and nor is a customer who left an e-mail address for a follow-up (their place is
+    kept and a person answers by e-mail). When the broker cannot tell (Redis down), nothing changes."""
     if config.abandon_after_seconds is None:
         return []
     await repository.lock_dispatch(uow.session, uow.dialect)  # one writer of routing rows at a time
@@ -639,12 +636,14 @@ async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, bro
     if counts is None:
         return []
     now = uow.clock.now()
+    views = await conversation_service.routing_views(uow, [entry.conversation_id for entry in entries])
     gone: list[int] = []
     for entry in entries:
+        view = views.get(entry.conversation_id)
         if counts.get(channels[entry.id], 0) > 0:
             entry.customer_seen_at = entry.customer_seen_at or now
             entry.customer_away_since = None
-        elif entry.customer_seen_at is not None and entry.follow_up_email is None:
+        elif entry.customer_seen_at is not None and view is not None and view.follow_up_email is None:
             entry.customer_away_since = entry.customer_away_since or now
             if (now - entry.customer_away_since).total_seconds() >= config.abandon_after_seconds:
                 gone.append(entry.conversation_id)
@@ -652,16 +651,30 @@ async def track_customer_presence(uow: UnitOfWork, *, config: RoutingConfig, bro
 
 
 async def abandon(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: int) -> bool:
-    """The customer left the queue: the conversation is resolved as abandoned (with the time waited). Checked
-    again under the locks: an agent who took it meanwhile keeps it, and a customer who came back or left
-    an e-mail address keeps their place."""
+    """The customer closed the chat while waiting and did not come back. Checked again under the locks: an
+    agent who took it meanwhile keeps it, and a customer who came back keeps their place.
+
+    Nobody who left a way to reach them is abandoned: with a follow-up address the wait simply goes on,
+    and a customer whose e-mail address is verified (signed by the shop, or asserted by staff) gets an
+    e-mail follow-up to it instead, with its confirmation. Only a customer we cannot reach is resolved as
+    abandoned (with the time waited). True when it was abandoned."""
     view = await conversation_service.lock_for_routing(uow, conversation_id)
     entry = await repository.open_entry(uow.session, conversation_id, lock=True)
     after = config.abandon_after_seconds
-    if view.state is not Owner.WAITING or entry is None or after is None:
+    if view.state is not Owner.WAITING or entry is None or after is None or view.follow_up_email:
         return False
     away = entry.customer_away_since
-    if away is None or entry.follow_up_email or (uow.clock.now() - away).total_seconds() < after:
+    if away is None or (uow.clock.now() - away).total_seconds() < after:
+        return False
+    address = await conversation_service.verified_email(uow, conversation_id=conversation_id)
+    if address is not None:
+        await conversation_service.request_follow_up(
+            uow,
+            actor=Actor.system(),
+            conversation_id=ConversationId(conversation_id),
+            email=address,
+            source=conversation_service.FollowUpSource.VERIFIED_IDENTITY,
+        )
         return False
     await conversation_service.close(
         uow,
@@ -1139,27 +1152,19 @@ async def _status(uow: UnitOfWork, *, config: RoutingConfig, conversation_id: in
         expected_wait_seconds=place.expected_wait_seconds,
         agents_online=place.agents_online,
         enqueued_at=entry.enqueued_at,
-        follow_up_email=entry.follow_up_email,
+        follow_up_email=view.follow_up_email,
     )
 
 
 async def request_follow_up(
     uow: UnitOfWork, *, actor: Actor, config: RoutingConfig, conversation_id: ConversationId, email: str
 ) -> QueueStatus:
-    """The customer leaves an e-mail address for a reply when nobody is online; the place is kept."""
+    """The customer leaves an e-mail address for a person's reply (``conversation.request_follow_up``);
+    the place in the queue is kept. Returns where they stand."""
     if not actor.is_customer:
         raise PermissionDeniedError("Only the customer can ask for an e-mail follow-up.")
-    actor.require_conversation(conversation_id)
-    entry = await repository.open_entry(uow.session, conversation_id, lock=True)
-    if entry is None:
-        raise NotTransferableError("This conversation is not waiting for a person.")
-    entry.follow_up_email = email.strip().lower()
-    await conversation_service.record_event(
-        uow,
-        actor=actor,
-        conversation_id=conversation_id,
-        event_type="follow_up_requested",
-        data={"channel": "email"},
+    await conversation_service.request_follow_up(
+        uow, actor=actor, conversation_id=conversation_id, email=email
     )
     return await _status(uow, config=config, conversation_id=conversation_id)
 

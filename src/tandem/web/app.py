@@ -29,6 +29,7 @@ from tandem.web.routes import (
     routing,
     system,
     wfm,
+    widget,
 )
 
 DESCRIPTION = """
@@ -78,6 +79,7 @@ def create_app(
         learning,
         analytics,
         wfm,
+        widget,
         console,
     ):
         app.include_router(module.router)

@@ -18,7 +18,9 @@ from pathlib import Path
 from tandem.bot.errors import TrainingDataError
 
 OUT_OF_SCOPE = "oos"
-TEXT_COLUMNS = ("text", "utterance", "query")
+# How other data sets name "out of scope" (HINT3: NO_NODES_DETECTED); read as ``oos``, compared folded.
+OUT_OF_SCOPE_ALIASES = frozenset({"oos", "out_of_scope", "out-of-scope", "no_nodes_detected", "none"})
+TEXT_COLUMNS = ("text", "utterance", "query", "sentence")
 LABEL_COLUMNS = ("category", "intent", "label")
 
 
@@ -139,7 +141,8 @@ def _add_checked(
         raise TrainingDataError(f"{prefix}empty text", path=str(file), line=line)
     if not label.strip():
         raise TrainingDataError(f"{prefix}empty intent", path=str(file), line=line)
-    examples.add(text.strip(), label.strip())
+    label = label.strip()
+    examples.add(text.strip(), OUT_OF_SCOPE if label.casefold() in OUT_OF_SCOPE_ALIASES else label)
 
 
 def require_trainable(examples: Examples, *, path: str) -> None:

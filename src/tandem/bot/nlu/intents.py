@@ -9,9 +9,14 @@ Two backends share one model class:
 
 Out of scope is decided twice: an explicit ``oos`` class (trained from the file's out-of-scope examples or,
 when it has none, from a small built-in set of off-topic messages), and a threshold on a score that mixes
-the best in-scope probability with the similarity to the nearest training example. The threshold is tuned
-on validation data when there is some, otherwise on out-of-fold predictions of the training data, never on
-the test data.
+the best in-scope probability with the similarity to the nearest training example.
+
+The threshold is an operating point, chosen to maximise expected accuracy (or to minimise a configured cost
+of a wrong answer against a needless "I didn't understand") for an assumed share of out-of-scope traffic
+(``operating.py``). It is chosen from held-out scores, never from the data the model is tested on: in-scope
+messages held out of folds of the training data, and out-of-scope ones made from it by leaving whole intents
+out of a fold (the way real out-of-scope traffic looks: the same domain, an intent the bot was not built
+for) plus the file's own out-of-scope examples; or the validation split when there is one.
 """
 
 from __future__ import annotations
@@ -29,24 +34,31 @@ import numpy as np
 from scipy.sparse import csr_matrix, spmatrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 from sklearn.pipeline import FeatureUnion
 
 from tandem.bot.errors import TrainingDataError, UnknownComponentError
 from tandem.bot.nlu.dataset import OUT_OF_SCOPE, Examples, require_trainable
 from tandem.bot.nlu.encoders import Encoder, MiniLmEncoder
+from tandem.bot.nlu.operating import (
+    HeldOutScores,
+    OperatingPoint,
+    choose_operating_point,
+    estimate_oos_share,
+)
 from tandem.bot.types import IntentPrediction, IntentScore
 
 BACKENDS = ("minilm", "ngram")
 GENERIC_OOS_FILE = Path(__file__).parent / "assets" / "generic_oos.json"
-# Share of in-scope messages the threshold may turn away, measured on validation data when there is some,
-# otherwise on out-of-fold predictions of the training data. On CLINC150 1 % keeps in-scope accuracy within
-# about one point of no threshold while catching 80-85 % of out-of-scope queries.
-REJECT_BUDGET = 0.01
+# Folds of the training data for held-out scores: each fold leaves a third of the intents out (their
+# examples become out-of-scope samples) and a share of the other intents' examples (in-scope samples).
+FOLDS = 3
+REJECTED = -1.0  # the score of a message the explicit out-of-scope class claimed: below every threshold
 # The cascade (see _raw_scores): n-gram probability and n-gram similarity that make the encoder unnecessary.
 CASCADE_PROBABILITY = 0.8
 CASCADE_SIMILARITY = 0.5
-MODEL_FORMAT = 2  # bump when the saved structure changes; older files are retrained
+MODEL_FORMAT = 3  # bump when the saved structure changes
+# 2: before operating points (loaded with the fixed threshold it was trained with)
+READABLE_FORMATS = (2, 3)
 
 Progress = Callable[[str, int, int], None]
 
@@ -105,6 +117,8 @@ class IntentModel:
     trained_seconds: float
     metadata: dict[str, Any] = field(default_factory=dict)
     encoder: Encoder | None = None
+    held_out: HeldOutScores | None = None
+    operating_point: OperatingPoint | None = None
 
     # --- training ----------------------------------------------------------------------------------------
 
@@ -119,6 +133,8 @@ class IntentModel:
         source: str = "training data",
         progress: Progress | None = None,
         generic_oos: bool = True,
+        oos_share: float | None = None,
+        wrong_answer_cost: float = 1.0,
     ) -> IntentModel:
         progress = progress or _no_progress
         if backend not in BACKENDS:
@@ -145,22 +161,80 @@ class IntentModel:
             trained_seconds=0.0,
             encoder=encoder,
         )
-        has_validation = validation is not None and len(validation.intents & train.intents) > 0
-        if has_validation:
-            assert validation is not None
-            scores = model._scores_for(validation.texts, progress)
-            in_scope = [
-                s for s, label in zip(scores, validation.labels, strict=True) if label != OUT_OF_SCOPE
-            ]
-            model.threshold = _quantile(in_scope, REJECT_BUDGET)
-            model.threshold_source = f"validation ({len(validation)} examples)"
+        if validation is not None and len(validation.intents & train.intents) > 0:
+            model.held_out = model._validation_scores(validation, progress)
         else:
-            oof = _out_of_fold_scores(data, embeddings, progress)
-            model.threshold = _quantile(oof, REJECT_BUDGET)
-            model.threshold_source = "cross-validation on the training data"
+            # The file's own out-of-scope examples are held out like in-scope ones; with two intents no
+            # intent can be left out, and the built-in off-topic messages are the only samples there are.
+            last = len(train) if len(train.intents) > 2 else len(data)
+            file_oos = [i for i in range(last) if data.labels[i] == OUT_OF_SCOPE]
+            model.held_out = _held_out_scores(data, embeddings, file_oos, progress)
+        model.set_operating_point(oos_share=oos_share, wrong_answer_cost=wrong_answer_cost)
         model.trained_seconds = time.perf_counter() - started
         model.metadata = {"examples": len(train), "intents": len(train.intents), "source": source}
         return model
+
+    # --- the operating point -----------------------------------------------------------------------------
+
+    def set_operating_point(
+        self,
+        *,
+        oos_share: float | None = None,
+        wrong_answer_cost: float = 1.0,
+        source: str | None = None,
+    ) -> OperatingPoint:
+        """Choose the threshold for this share of out-of-scope traffic (None: the labelled sample's share
+        when the model was tuned on one, else the default prior) without retraining."""
+        if self.held_out is None:  # a model saved before operating points: it keeps its own threshold
+            return OperatingPoint.fixed(self.threshold, source=self.threshold_source)
+        point = choose_operating_point(
+            self.held_out, oos_share=oos_share, wrong_answer_cost=wrong_answer_cost, source=source
+        )
+        self.operating_point = point
+        self.threshold = point.threshold
+        self.threshold_source = point.describe()
+        return point
+
+    def estimate_oos_share(self, texts: Sequence[str]) -> float:
+        """The share of out-of-scope messages in unlabelled traffic (the deployment's own history), from
+        how the model's scores on it mix the held-out in-scope and out-of-scope score distributions."""
+        if self.held_out is None:
+            raise TrainingDataError("this model kept no held-out scores; retrain it", path=self.fingerprint)
+        scores, _ = self._decision_scores(texts, _no_progress)
+        return estimate_oos_share(self.held_out, scores)
+
+    def _decision_scores(self, texts: Sequence[str], progress: Progress) -> tuple[list[float], list[str]]:
+        """The score the threshold compares (a claim of the explicit out-of-scope class is below all) and
+        the best in-scope intent, per message."""
+        scores: list[float] = []
+        named: list[str] = []
+        step = 256
+        oos_at = self.classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.classes else None
+        for start in range(0, len(texts), step):
+            chunk = [t if t.strip() else " " for t in texts[start : start + step]]
+            probabilities, similarity = self._probabilities(chunk)
+            for row, nearest in zip(probabilities, similarity, strict=True):
+                claimed = oos_at is not None and int(np.argmax(row)) == oos_at
+                in_scope = row.copy()
+                if oos_at is not None:
+                    in_scope[oos_at] = 0.0
+                best = int(np.argmax(in_scope))
+                named.append(self.classes[best])
+                scores.append(REJECTED if claimed else _score(float(in_scope[best]), float(nearest)))
+            progress("threshold", min(start + step, len(texts)), len(texts))
+        return scores, named
+
+    def _validation_scores(self, validation: Examples, progress: Progress) -> HeldOutScores:
+        scores, named = self._decision_scores(validation.texts, progress)
+        inside = [i for i, label in enumerate(validation.labels) if label != OUT_OF_SCOPE]
+        outside = [i for i, label in enumerate(validation.labels) if label == OUT_OF_SCOPE]
+        return HeldOutScores.of(
+            in_scope=[scores[i] for i in inside],
+            in_scope_correct=[named[i] == validation.labels[i] for i in inside],
+            out_of_scope=[scores[i] for i in outside],
+            source=f"validation ({len(validation)} examples)",
+            labelled_oos_share=len(outside) / len(validation) if outside else None,
+        )
 
     # --- prediction --------------------------------------------------------------------------------------
 
@@ -200,14 +274,6 @@ class IntentModel:
             return _raw_scores(self.fitted, texts, None)
         return _raw_scores(self.fitted, texts, lambda rows: encoder.encode([texts[i] for i in rows]))
 
-    def _scores_for(self, texts: Sequence[str], progress: Progress) -> list[float]:
-        scores: list[float] = []
-        step = 256
-        for start in range(0, len(texts), step):
-            scores.extend(p.confidence for p in self.predict_many(texts[start : start + step]))
-            progress("threshold", min(start + step, len(texts)), len(texts))
-        return scores
-
     # --- persistence -------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
@@ -223,6 +289,8 @@ class IntentModel:
             "fingerprint": self.fingerprint,
             "trained_seconds": self.trained_seconds,
             "metadata": self.metadata,
+            "held_out": self.held_out,
+            "operating_point": self.operating_point,
         }
         temporary = target.with_suffix(target.suffix + ".tmp")
         joblib.dump(payload, temporary)
@@ -233,7 +301,7 @@ class IntentModel:
     def load(cls, path: str | Path, *, encoder: Encoder | None = None) -> IntentModel:
         """Loads a model this installation saved. Model files are code (pickle): load only your own."""
         payload = joblib.load(Path(path))
-        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
             raise TrainingDataError("not a Tandem intent model of this version; retrain it", path=str(path))
         backend = payload["backend"]
         if backend == "minilm" and encoder is None:
@@ -248,6 +316,8 @@ class IntentModel:
             trained_seconds=payload["trained_seconds"],
             metadata=payload["metadata"],
             encoder=encoder,
+            held_out=payload.get("held_out"),
+            operating_point=payload.get("operating_point"),
         )
 
 
@@ -325,29 +395,68 @@ def _raw_scores(
     return probabilities, similarity
 
 
-def _out_of_fold_scores(data: Examples, embeddings: np.ndarray | None, progress: Progress) -> list[float]:
+def _held_out_scores(
+    data: Examples, embeddings: np.ndarray | None, file_oos: list[int], progress: Progress
+) -> HeldOutScores:
+    """Scores of messages each fold's model never saw: in-scope examples held out of their intent, and
+    out-of-scope ones: every example of the intents the fold left out, and the file's own out-of-scope
+    examples held out of the fold."""
     labels = np.array(data.labels)
-    in_scope_rows = np.flatnonzero(labels != OUT_OF_SCOPE)
-    folds = KFold(n_splits=3, shuffle=True, random_state=13)
-    scores: list[float] = []
-    for number, (train_rows, held_rows) in enumerate(folds.split(in_scope_rows), start=1):
-        progress("cross-validation", number - 1, 3)
-        rows = np.concatenate([in_scope_rows[train_rows], np.flatnonzero(labels == OUT_OF_SCOPE)])
+    intents = sorted(set(data.labels) - {OUT_OF_SCOPE})
+    order = np.random.RandomState(13).permutation(len(intents))
+    folds = max(1, min(FOLDS, len(intents) - 1))
+    group = {intents[i]: position % folds for position, i in enumerate(order)}
+    # In fold k, the kept intents' examples of example-fold k are held out (scored as in-scope samples),
+    # and so are the file's own out-of-scope examples of example-fold k.
+    held_in = np.random.RandomState(7).randint(folds, size=len(labels))
+    is_file_oos = np.zeros(len(labels), dtype=bool)
+    is_file_oos[file_oos] = True
+    inside: list[float] = []
+    correct: list[bool] = []
+    outside: list[float] = []
+    for fold in range(folds):
+        progress("held-out scores", fold, folds)
+        left_out = np.array(
+            [label != OUT_OF_SCOPE and group[label] == fold and folds > 1 for label in labels]
+        )
+        held = (held_in == fold) & ~left_out & ((labels != OUT_OF_SCOPE) | is_file_oos)
+        rows = np.flatnonzero(~left_out & ~held)
         part = Examples([data.texts[i] for i in rows], [data.labels[i] for i in rows])
         if len(set(part.labels)) < 2:
             continue
         fitted = _fit(part, embeddings[rows] if embeddings is not None else None)
-        held = in_scope_rows[held_rows]
-        lookup = _rows_of(embeddings[held]) if embeddings is not None else None
-        probabilities, similarity = _raw_scores(fitted, [data.texts[i] for i in held], lookup)
-        classes = [str(c) for c in fitted.ngram_head.classes_]
-        if OUT_OF_SCOPE in classes:
-            probabilities[:, classes.index(OUT_OF_SCOPE)] = 0.0
-        scores.extend(
-            _score(float(p), float(s)) for p, s in zip(probabilities.max(axis=1), similarity, strict=True)
-        )
-    progress("cross-validation", 3, 3)
-    return scores
+        for scored, is_inside in (
+            (np.flatnonzero(held & (labels != OUT_OF_SCOPE)), True),
+            (np.flatnonzero(left_out | (held & (labels == OUT_OF_SCOPE))), False),
+        ):
+            if not len(scored):
+                continue
+            lookup = _rows_of(embeddings[scored]) if embeddings is not None else None
+            probabilities, similarity = _raw_scores(fitted, [data.texts[i] for i in scored], lookup)
+            classes = [str(c) for c in fitted.ngram_head.classes_]
+            claimed = np.zeros(len(scored), dtype=bool)
+            if OUT_OF_SCOPE in classes:
+                at = classes.index(OUT_OF_SCOPE)
+                claimed = probabilities.argmax(axis=1) == at
+                probabilities[:, at] = 0.0
+            best = probabilities.argmax(axis=1)
+            for k, row in enumerate(scored):
+                value = (
+                    REJECTED if claimed[k] else _score(float(probabilities[k, best[k]]), float(similarity[k]))
+                )
+                if is_inside:
+                    inside.append(value)
+                    correct.append(classes[best[k]] == data.labels[row])
+                else:
+                    outside.append(value)
+    progress("held-out scores", folds, folds)
+    return HeldOutScores.of(
+        in_scope=inside,
+        in_scope_correct=correct,
+        out_of_scope=outside,
+        source=f"{folds}-fold held-out scores of the training data, whole intents left out",
+        labelled_oos_share=None,
+    )
 
 
 def _rows_of(vectors: np.ndarray) -> Callable[[list[int]], np.ndarray]:
@@ -357,7 +466,3 @@ def _rows_of(vectors: np.ndarray) -> Callable[[list[int]], np.ndarray]:
         return vectors[rows]
 
     return lookup
-
-
-def _quantile(values: Sequence[float], q: float) -> float:
-    return float(np.quantile(np.asarray(values), q)) if len(values) else 0.0

@@ -115,7 +115,7 @@
   }
 
   // --- one conversation ------------------------------------------------------------------------------------
-  var summary, transcript, composer, box, isPrivate, tagsRow, typingLine, articleForm, typingTimer;
+  var summary, transcript, composer, box, isPrivate, tagsRow, typingLine, articleForm, typingTimer, followUp;
   function open(cid) {
     state.current = cid; state.lastSeq = 0; state.packet = null; state.assist = null; state.locale = "en";
     if (state.socket) { state.socket.onclose = null; state.socket.close(); }
@@ -136,12 +136,15 @@
     tagsRow = el("div", { class: "tags", role: "group", "aria-label": "Tags" });
     typingLine = el("p", { class: "typing", "aria-live": "polite" });
     articleForm = el("div", { class: "article-form", hidden: "" });
+    followUp = el("p", { class: "follow-up", role: "note", hidden: "" });
+    main.appendChild(followUp);
     main.appendChild(summary); main.appendChild(actions(cid)); main.appendChild(tagsRow); main.appendChild(articleForm);
     main.appendChild(transcript); main.appendChild(typingLine); main.appendChild(composer);
     if (location.hash !== "#c=" + cid) history.replaceState(null, "", "#c=" + cid);
     api("GET", "/api/v1/conversations/" + cid).then(function (conversation) {
       state.locale = conversation.locale.split("-")[0];
       showTags(cid, conversation.tags);
+      showFollowUp(conversation.follow_up_email);
     }).catch(function () {});
     box.addEventListener("input", function () {
       // the customer sees "<name> is typing"; at most one signal every two seconds
@@ -160,6 +163,12 @@
       connect(cid);
     });
     refresh();
+  }
+  function showFollowUp(email) {
+    // the customer asked to be answered by e-mail: public replies go there while their chat is closed
+    followUp.hidden = !email;
+    followUp.textContent = email ? "Follow-up by e-mail: " + email + ". While the customer's chat is closed, " +
+      "your public replies are e-mailed to them (private notes never are)." : "";
   }
   function showPacket(packet) {
     state.packet = packet.packet;
@@ -467,6 +476,7 @@
     if (message.author_kind === "bot") node.appendChild(botFailedForm(message));
     transcript.appendChild(node);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
+    if (message.meta && message.meta.event === "follow_up") showFollowUp(message.meta.email);
     if (message.meta && message.meta.event === "handoff_packet") {
       api("GET", "/api/v1/conversations/" + state.current + "/handoff-packet").then(showPacket).then(loadAssist)
         .catch(function () {});

@@ -1,8 +1,8 @@
 """routing agents: presence follows the console's live connections (the presence chosen, whether it follows
 the connections, whether one is open, when one was last seen)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 18:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import tandem.core.db
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
