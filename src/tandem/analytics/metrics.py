@@ -368,21 +368,23 @@ class Costs:
     with_person: int
     cost: float
     cost_per_contact: float | None
-    savings: float  # what the bot-only ones would have cost with a person, less what the bot cost
+    savings: float  # what the contained ones would have cost with a person, less what the bot cost
 
 
 def costs(t: Tally, *, bot_price: float, human_price: float) -> Costs:
     """Prices per conversation (configuration): every conversation pays the bot; one a person handled
-    pays the person too."""
-    bot_only = t.conversations - t.handled
+    pays the person too. The bot saves only what it contained (``containment``'s numerator): a customer who
+    asked for a person and left, who gave up on the bot, came back within a day or is still talking is
+    not a saving."""
+    contained = t.contained
     total = t.conversations * bot_price + t.handled * human_price
     return Costs(
         contacts=t.conversations,
-        bot_only=bot_only,
+        bot_only=contained,
         with_person=t.handled,
         cost=round(total, 2),
         cost_per_contact=round(total / t.conversations, 4) if t.conversations else None,
-        savings=round(bot_only * (human_price - bot_price), 2),
+        savings=round(contained * (human_price - bot_price), 2),
     )
 
 

@@ -217,7 +217,7 @@
     var costs = data.costs;
     var money = card("Cost and savings", "costs");
     money.appendChild(table("Prices per conversation: bot " + costs.bot_price.toFixed(2) + ", person " + costs.human_price.toFixed(2),
-      ["Conversations", "Bot only", "With a person", "Cost", "Per contact", "Saved by the bot"],
+      ["Conversations", "Contained by the bot", "With a person", "Cost", "Per contact", "Saved by the bot"],
       [[String(costs.contacts), String(costs.bot_only), String(costs.with_person), costs.cost.toFixed(2),
         costs.cost_per_contact === null ? "no data" : costs.cost_per_contact.toFixed(2), costs.savings.toFixed(2)]]));
     grid.appendChild(money);
